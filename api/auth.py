@@ -1,0 +1,118 @@
+"""Bearer tokens: verifying them into a ``Principal`` and minting development ones."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from domain.identity import Principal, Role
+
+_ASYMMETRIC = ["RS256", "ES256"]
+
+
+class AuthenticationFailed(Exception):  # noqa: N818 - reads as the GraphQL error it becomes
+    """The caller could not be identified; the message is safe to show and names no secret."""
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        secret: str | None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+    ) -> None:
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> tuple[Principal, datetime | None]:
+        """The principal and the token's expiry; raises ``AuthenticationFailed``."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthenticationFailed("malformed token") from None
+        algorithm = header.get("alg")
+        if algorithm == "HS256" and self._secret is not None:
+            key: Any = self._secret
+        elif algorithm in _ASYMMETRIC and self._jwks is not None:
+            try:
+                key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWTError:
+                raise AuthenticationFailed("token signed with an unknown key") from None
+        else:
+            raise AuthenticationFailed(f"token algorithm {algorithm!r} is not accepted")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["sub", "org", "exp"], "verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationFailed("token expired") from None
+        except jwt.InvalidSignatureError:
+            raise AuthenticationFailed("token signature is invalid") from None
+        except jwt.PyJWTError as error:
+            raise AuthenticationFailed(f"token rejected: {error}") from None
+        return _principal(claims), _expiry(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    subject, org, raw_roles = claims.get("sub"), claims.get("org"), claims.get("roles", [])
+    if not isinstance(subject, str) or not subject or not isinstance(org, str) or not org:
+        raise AuthenticationFailed("token needs non-empty 'sub' and 'org' claims")
+    if not isinstance(raw_roles, list) or not raw_roles:
+        raise AuthenticationFailed("token needs a non-empty 'roles' claim")
+    try:
+        roles = frozenset(Role(role) for role in raw_roles)
+    except ValueError:
+        raise AuthenticationFailed(f"unknown role in {raw_roles!r}") from None
+    return Principal(subject=subject, org_id=org, roles=roles)
+
+
+def _expiry(claims: dict[str, Any]) -> datetime | None:
+    exp = claims.get("exp")
+    return datetime.fromtimestamp(exp).astimezone() if isinstance(exp, int | float) else None
+
+
+def mint_token(
+    *,
+    secret: str,
+    subject: str,
+    org_id: str,
+    roles: Iterable[Role],
+    now: datetime,
+    lifetime: timedelta = timedelta(hours=12),
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "org": org_id,
+        "roles": sorted(role.value for role in roles),
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Authorization must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,106 @@
+"""The one place that wires persistence into the application: everything a request needs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from broadcaster import Broadcast
+from pymongo import AsyncMongoClient
+
+from api.auth import TokenVerifier
+from api.settings import Settings
+from domain.ports import Clock
+from domain.usecases.runner import Runner
+from persistence.configuration_queries import ConfigurationQueries
+from persistence.database import Retention, make_client, open_database
+from persistence.embedded_mongod import EmbeddedMongo, find_mongod
+from persistence.event_feed import EventFeed
+from persistence.event_store import EventReader
+from persistence.seed import seed_demo_if_empty
+from persistence.unit_of_work import MongoUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    client: AsyncMongoClient
+    runner: Runner
+    events: EventReader
+    feed: EventFeed
+    configuration: ConfigurationQueries
+    verifier: TokenVerifier
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            await self.client.admin.command("ping")
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            return False, f"mongodb unreachable: {error.__class__.__name__}"
+        if not self.feed.healthy:
+            return False, f"event feed not running: {self.feed.last_error or 'starting'}"
+        return True, "ok"
+
+
+@contextlib.contextmanager
+def embedded_mongod(settings: Settings) -> Iterator[str]:
+    """Yields the MongoDB URL: the configured one, or a started embedded ``mongod``'s."""
+    if settings.mongodb_url is not None:
+        yield settings.mongodb_url.get_secret_value()
+        return
+    mongo = EmbeddedMongo(
+        data_dir=(settings.data_dir / "mongo").resolve(),
+        binary=find_mongod(settings.mongod_bin),
+        cache_size_gb=settings.mongod_cache_gb,
+    )
+    mongo.start()
+    log.info("embedded mongod running at %s (data in %s)", mongo.url, mongo.data_dir)
+    try:
+        yield mongo.url
+    finally:
+        mongo.stop()
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, mongodb_url: str, clock: Clock | None = None) -> AsyncIterator[Services]:
+    clock = clock or SystemClock()
+    client = make_client(mongodb_url)
+    try:
+        await open_database(
+            client, settings.database, Retention(events=timedelta(days=settings.event_retention_days))
+        )
+        if settings.seed_demo:
+            await seed_demo_if_empty(clock)
+        async with Broadcast("memory://") as broadcast:
+            feed = EventFeed(broadcast)
+            await feed.start()
+            try:
+                yield Services(
+                    settings=settings,
+                    clock=clock,
+                    client=client,
+                    runner=Runner(lambda: MongoUnitOfWork(client, clock), clock),
+                    events=EventReader(),
+                    feed=feed,
+                    configuration=ConfigurationQueries(),
+                    verifier=TokenVerifier(
+                        secret=settings.signing_secret(),
+                        jwks_url=settings.jwks_url,
+                        issuer=settings.jwt_issuer,
+                        audience=settings.jwt_audience,
+                    ),
+                )
+            finally:
+                await feed.stop()
+    finally:
+        await client.close()

@@ -1,0 +1,146 @@
+"""``omnidesk serve | seed | token | schema [--check]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from api.auth import mint_token
+from api.bootstrap import Services, SystemClock, embedded_mongod, open_services
+from api.settings import Settings
+from domain.identity import Role
+from persistence.seed import DEMO_ORG_ID, demo_principals, seed_demo
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+
+    def announce(services: Services) -> None:
+        base = f"http://{host}:{port}"
+        _out(f"omnidesk is ready: GraphiQL at {base}/graphql  (health {base}/healthz, readiness {base}/readyz)")
+        if settings.is_development:
+            _out("Paste one of these into GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}:")
+            now = services.clock.now()
+            for label, (subject, roles) in demo_principals().items():
+                token = mint_token(
+                    secret=settings.signing_secret(), subject=subject, org_id=DEMO_ORG_ID, roles=roles, now=now
+                )
+                _out(f"  {label:<12} {token}")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings, on_ready=announce),
+        host=host,
+        port=port,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws="websockets-sansio",
+        log_level="info",
+        lifespan="on",
+    )
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    settings = Settings(seed_demo=False)
+
+    async def run(url: str) -> bool:
+        async with open_services(settings, url) as services:
+            return await seed_demo(services.clock, replace=args.replace)
+
+    with embedded_mongod(settings) as url:
+        loaded = asyncio.run(run(url))
+    _out("demo organization loaded" if loaded else "demo organization already present (use --replace)")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = Settings()
+    token = mint_token(
+        secret=settings.signing_secret(),
+        subject=args.user,
+        org_id=args.org,
+        roles=[Role(role) for role in args.role],
+        now=datetime.now(UTC),
+        lifetime=timedelta(minutes=args.minutes),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    _out(token)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from api.graphql.schema import sdl
+
+    current = sdl()
+    path = Path(args.path)
+    if not args.check:
+        path.write_text(current)
+        _out(f"wrote {path}")
+        return 0
+    committed = path.read_text() if path.exists() else ""
+    if committed == current:
+        _out(f"{path} is up to date")
+        return 0
+    diff = difflib.unified_diff(
+        committed.splitlines(keepends=True), current.splitlines(keepends=True), str(path), "code"
+    )
+    sys.stdout.writelines(diff)
+    _out(f"\n{path} differs from the code: run `omnidesk schema` and commit it")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnidesk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (embedded MongoDB unless OMNIDESK_MONGODB_URL)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    seed = commands.add_parser("seed", help="load the demo organization")
+    seed.add_argument("--replace", action="store_true", help="delete and reload the demo organization")
+    seed.set_defaults(run=_seed)
+
+    token = commands.add_parser("token", help="mint a development token (HS256, OMNIDESK_JWT_SECRET)")
+    token.add_argument("--user", required=True, help="the 'sub' claim: an agent id for agents")
+    token.add_argument("--org", default=DEMO_ORG_ID)
+    token.add_argument(
+        "--role", action="append", required=True, choices=[role.value for role in Role], help="repeatable"
+    )
+    token.add_argument("--minutes", type=int, default=12 * 60)
+    token.set_defaults(run=_token)
+
+    schema = commands.add_parser("schema", help="write schema.graphql, or --check that it matches the code")
+    schema.add_argument("--check", action="store_true")
+    schema.add_argument("--path", default=str(SCHEMA_FILE))
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

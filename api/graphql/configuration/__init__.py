@@ -1,0 +1,1 @@
+"""Configuration API (SPEC §1): one module per kind of entity, assembled by ``crud``."""

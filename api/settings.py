@@ -1,0 +1,73 @@
+"""Settings from the environment (prefix ``OMNIDESK_``); see the README's configuration table."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIDESK_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    debug: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    mongodb_url: SecretStr | None = None
+    mongod_bin: str | None = None
+    data_dir: Path = Path(".omnidesk")
+    database: str = "omnidesk"
+    mongod_cache_gb: float = 0.25
+    seed_demo: bool = True
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwks_url: str | None = None
+
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
+    )
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+    ws_init_timeout_seconds: float = Field(10.0, gt=0, le=10)
+    ws_max_subscriptions: int = 50
+    ws_max_frame_bytes: int = 65536
+    subscriber_max_pending: int = 1000
+
+    event_retention_days: float = 7.0
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_development if self.introspection is None else self.introspection
+
+    def signing_secret(self) -> str:
+        """The HS256 secret: configured, or in development one kept under ``data_dir`` so that
+        printed tokens outlive a restart. Production refuses to run without one (or JWKS)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if not self.is_development:
+            raise RuntimeError("OMNIDESK_JWT_SECRET (or OMNIDESK_JWKS_URL) is required in production")
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Organization configuration (SPEC §1): what admins set up and everything else reads."""

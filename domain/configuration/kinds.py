@@ -1,0 +1,5 @@
+"""Imports every configuration entity module so that ``entity_class`` knows each kind."""
+
+from domain.configuration import teams
+
+__all__ = ["teams"]

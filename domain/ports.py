@@ -1,0 +1,99 @@
+"""The small protocols through which use cases reach storage and time; ``persistence`` implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.configuration.base import ConfigEntity, ConfigKind, Dependent
+from domain.configuration.policies import OrganizationPolicies
+from domain.events import DomainEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class TransientConflict(Exception):  # noqa: N818 - a signal to retry, not a failure to report
+    """The transaction collided with another one; the runner retries the whole use case."""
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    org_id: str
+    principal: str
+    operation: str
+    key: str
+
+
+class ConfigurationRepository(Protocol):
+    async def get(self, org_id: str, kind: ConfigKind, entity_id: str) -> ConfigEntity | None: ...
+
+    async def add(self, entity: ConfigEntity) -> None:
+        """Insert; raises ``ValidationFailed`` (rule ``unique``) when a unique key is taken."""
+        ...
+
+    async def save(self, entity: ConfigEntity, *, expected_version: int) -> None:
+        """Replace the stored entity if it is still at ``expected_version``, else ``Conflict``."""
+        ...
+
+    async def find_unique(
+        self, org_id: str, kind: ConfigKind, field: str, value: str
+    ) -> ConfigEntity | None: ...
+
+    async def dependents(self, org_id: str, kind: ConfigKind, entity_id: str) -> Sequence[Dependent]:
+        """Active entities (and the policies) that reference this one."""
+        ...
+
+    async def list_active(self, org_id: str, kind: ConfigKind) -> Sequence[ConfigEntity]: ...
+
+    async def lock(self, org_id: str, kind: ConfigKind, entity_id: str | None = None) -> None:
+        """Write-lock one entity, or (``entity_id`` None) the kind as a whole, for this transaction,
+        so that a concurrent transaction reading the same thing retries instead of deciding on
+        stale data."""
+        ...
+
+
+class PoliciesRepository(Protocol):
+    async def get(self, org_id: str) -> OrganizationPolicies | None: ...
+
+    async def save(self, policies: OrganizationPolicies, *, expected_version: int) -> None: ...
+
+
+class IdempotencyStore(Protocol):
+    async def recall(self, key: IdempotencyKey, fingerprint: object) -> object | None:
+        """The first result stored under ``key``, or None. A different request under the same key
+        raises ``ValidationFailed`` on field ``idempotencyKey``."""
+        ...
+
+    async def remember(self, key: IdempotencyKey, fingerprint: object, result: object) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One MongoDB transaction: repositories, the events to append, and the commit."""
+
+    configuration: ConfigurationRepository
+    policies: PoliciesRepository
+    idempotency: IdempotencyStore
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def emit(self, *events: DomainEvent) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,216 @@
+"""Create, update, deactivate and reactivate configuration entities; update organization policies."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from domain.configuration.base import ConfigEntity, ConfigKind, Reference, entity_class
+from domain.configuration.events import ConfigurationChange, ConfigurationChanged, PoliciesChanged
+from domain.configuration.policies import OrganizationPolicies
+from domain.errors import Conflict, InvalidState, NotFound, ValidationFailed, Violation
+from domain.identity import Actor
+from domain.ports import Clock, UnitOfWork
+
+_PROTECTED_FIELDS = frozenset({"id", "org_id", "version", "created_at", "updated_at", "active"})
+
+
+@dataclass(frozen=True)
+class CreateConfiguration:
+    actor: Actor
+    org_id: str
+    kind: ConfigKind
+    fields: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class UpdateConfiguration:
+    actor: Actor
+    org_id: str
+    kind: ConfigKind
+    entity_id: str
+    changes: Mapping[str, object]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetConfigurationActive:
+    actor: Actor
+    org_id: str
+    kind: ConfigKind
+    entity_id: str
+    active: bool
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdatePolicies:
+    actor: Actor
+    org_id: str
+    changes: Mapping[str, object] = field(default_factory=dict)
+    expected_version: int | None = None
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def create_configuration(cmd: CreateConfiguration, uow: UnitOfWork, clock: Clock) -> ConfigEntity:
+    now = clock.now()
+    cls = entity_class(cmd.kind)
+    _reject_protected(cmd.fields)
+    entity = cls(id=_new_id(), org_id=cmd.org_id, created_at=now, updated_at=now, **cmd.fields)
+    await _check(entity, uow)
+    await uow.configuration.add(entity)
+    uow.emit(_changed(entity, cmd.actor, ConfigurationChange.CREATED, tuple(cmd.fields)))
+    return entity
+
+
+async def update_configuration(cmd: UpdateConfiguration, uow: UnitOfWork, clock: Clock) -> ConfigEntity:
+    _reject_protected(cmd.changes)
+    current = await _load(uow, cmd.org_id, cmd.kind, cmd.entity_id, cmd.expected_version)
+    changed = tuple(name for name, value in cmd.changes.items() if getattr(current, name) != value)
+    if not changed:
+        return current
+    updated = dataclasses.replace(
+        current, **cmd.changes, version=current.version + 1, updated_at=clock.now()
+    )
+    await _check(updated, uow)
+    await uow.configuration.save(updated, expected_version=current.version)
+    uow.emit(_changed(updated, cmd.actor, ConfigurationChange.UPDATED, changed))
+    return updated
+
+
+async def set_configuration_active(
+    cmd: SetConfigurationActive, uow: UnitOfWork, clock: Clock
+) -> ConfigEntity:
+    current = await _load(uow, cmd.org_id, cmd.kind, cmd.entity_id, cmd.expected_version)
+    if current.active == cmd.active:
+        state = "ACTIVE" if current.active else "INACTIVE"
+        raise InvalidState(f"{cmd.kind} {cmd.entity_id!r} is already {state.lower()}", current_state=state)
+    updated = dataclasses.replace(
+        current, active=cmd.active, version=current.version + 1, updated_at=clock.now()
+    )
+    if cmd.active:
+        await _check(updated, uow)
+        change = ConfigurationChange.REACTIVATED
+    else:
+        await _refuse_if_in_use(updated, uow)
+        change = ConfigurationChange.DEACTIVATED
+    await uow.configuration.save(updated, expected_version=current.version)
+    uow.emit(_changed(updated, cmd.actor, change, ("active",)))
+    return updated
+
+
+async def update_policies(cmd: UpdatePolicies, uow: UnitOfWork, clock: Clock) -> OrganizationPolicies:
+    current = await uow.policies.get(cmd.org_id) or OrganizationPolicies(org_id=cmd.org_id)
+    if cmd.expected_version is not None and cmd.expected_version != current.version:
+        raise Conflict("the policies were changed by someone else", current_version=current.version)
+    _reject_protected(cmd.changes)
+    changed = tuple(name for name, value in cmd.changes.items() if getattr(current, name) != value)
+    if not changed:
+        return current
+    updated = dataclasses.replace(
+        current, **cmd.changes, version=current.version + 1, updated_at=clock.now()
+    )
+    violations = updated.validate()
+    violations += await _reference_violations(cmd.org_id, updated.references(), uow)
+    if violations:
+        raise ValidationFailed(violations)
+    await uow.policies.save(updated, expected_version=current.version)
+    uow.emit(
+        PoliciesChanged(
+            org_id=cmd.org_id,
+            occurred_at=updated.updated_at or clock.now(),
+            actor=cmd.actor,
+            version=updated.version,
+            changed_fields=changed,
+        )
+    )
+    return updated
+
+
+def _reject_protected(fields: Mapping[str, object]) -> None:
+    protected = sorted(_PROTECTED_FIELDS.intersection(fields))
+    if protected:
+        raise ValueError(f"fields managed by the system cannot be set: {protected}")
+
+
+async def _load(
+    uow: UnitOfWork, org_id: str, kind: ConfigKind, entity_id: str, expected_version: int | None
+) -> ConfigEntity:
+    current = await uow.configuration.get(org_id, kind, entity_id)
+    if current is None:
+        raise NotFound(kind.value, entity_id)
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict(
+            f"{kind} {entity_id!r} is at version {current.version}, not {expected_version}",
+            current_version=current.version,
+        )
+    return current
+
+
+async def _check(entity: ConfigEntity, uow: UnitOfWork) -> None:
+    violations = entity.validate()
+    violations += await _reference_violations(entity.org_id, entity.references(), uow)
+    for name, value in entity.unique_keys().items():
+        other = await uow.configuration.find_unique(entity.org_id, entity.kind, name, value)
+        if other is not None and other.id != entity.id:
+            violations.append(
+                Violation(_camel(name), "unique", f"another {entity.kind} already has this {_camel(name)}")
+            )
+    if entity.has_collection_rules and entity.active:
+        await uow.configuration.lock(entity.org_id, entity.kind)
+        siblings = [
+            other
+            for other in await uow.configuration.list_active(entity.org_id, entity.kind)
+            if other.id != entity.id
+        ]
+        violations += entity.collection_violations(siblings)
+    if violations:
+        raise ValidationFailed(violations)
+
+
+async def _reference_violations(
+    org_id: str, references: Sequence[Reference], uow: UnitOfWork
+) -> list[Violation]:
+    violations = []
+    for ref in references:
+        target = await uow.configuration.get(org_id, ref.kind, ref.id)
+        if target is None or not target.active:
+            violations.append(
+                Violation(ref.field, "reference", f"{ref.field} must name an active {ref.kind} of this organization")
+            )
+        else:
+            # Holding the target in this transaction makes a concurrent deactivation of it retry.
+            await uow.configuration.lock(org_id, ref.kind, ref.id)
+    return violations
+
+
+async def _refuse_if_in_use(entity: ConfigEntity, uow: UnitOfWork) -> None:
+    users = await uow.configuration.dependents(entity.org_id, entity.kind, entity.id)
+    if users:
+        names = ", ".join(f"{user.kind} {user.name!r}" for user in users[:5])
+        raise ValidationFailed.single("id", "in_use", f"still used by active {names}")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _changed(
+    entity: ConfigEntity, actor: Actor, change: ConfigurationChange, fields: tuple[str, ...]
+) -> ConfigurationChanged:
+    return ConfigurationChanged(
+        org_id=entity.org_id,
+        occurred_at=entity.updated_at,
+        actor=actor,
+        kind=entity.kind,
+        entity_id=entity.id,
+        change=change,
+        version=entity.version,
+        changed_fields=tuple(_camel(name) for name in fields),
+    )

@@ -1,0 +1,54 @@
+"""Runs one use case in one transaction, with retries on collisions and idempotent repeats."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from domain.ports import Clock, IdempotencyKey, TransientConflict, UnitOfWork, UnitOfWorkFactory
+
+Command = TypeVar("Command")
+Result = TypeVar("Result")
+
+Handler = Callable[[Command, UnitOfWork, Clock], Awaitable[Result]]
+
+MAX_ATTEMPTS = 12
+
+
+class Runner:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    async def run(
+        self,
+        handler: Handler[Command, Result],
+        command: Command,
+        *,
+        idempotency_key: IdempotencyKey | None = None,
+    ) -> Result:
+        """Run ``handler`` in a fresh transaction; a ``TransientConflict`` re-runs it from the start
+        (it re-reads everything, so the retry decides on current data)."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                async with self._uow_factory() as uow:
+                    if idempotency_key is not None:
+                        prior = await uow.idempotency.recall(idempotency_key, command)
+                        if prior is not None:
+                            return prior  # type: ignore[return-value]
+                    result = await handler(command, uow, self._clock)
+                    if idempotency_key is not None:
+                        await uow.idempotency.remember(idempotency_key, command, result)
+                    await uow.commit()
+                    return result
+            except TransientConflict:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**min(attempt, 6)))  # noqa: S311
+        raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""MongoDB side of omnidesk: documents, repositories, transactions, events, timers, embedded mongod."""
