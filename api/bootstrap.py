@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        # MongoDB keeps milliseconds: a time returned by a mutation reads back the same later.
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass
@@ -79,8 +81,9 @@ async def open_services(settings: Settings, mongodb_url: str, clock: Clock | Non
         await open_database(
             client, settings.database, Retention(events=timedelta(days=settings.event_retention_days))
         )
+        runner = Runner(lambda: MongoUnitOfWork(client, clock), clock)
         if settings.seed_demo:
-            await seed_demo_if_empty(clock)
+            await seed_demo_if_empty(runner)
         async with Broadcast("memory://") as broadcast:
             feed = EventFeed(broadcast)
             await feed.start()
@@ -89,7 +92,7 @@ async def open_services(settings: Settings, mongodb_url: str, clock: Clock | Non
                     settings=settings,
                     clock=clock,
                     client=client,
-                    runner=Runner(lambda: MongoUnitOfWork(client, clock), clock),
+                    runner=runner,
                     events=EventReader(),
                     feed=feed,
                     configuration=ConfigurationQueries(),

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import difflib
 import logging
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,8 @@ from api.auth import mint_token
 from api.bootstrap import Services, SystemClock, embedded_mongod, open_services
 from api.settings import Settings
 from domain.identity import Role
+from persistence.database import DatabaseNotUsable, ensure_replica_set, make_client
+from persistence.embedded_mongod import EmbeddedMongoError
 from persistence.seed import DEMO_ORG_ID, demo_principals, seed_demo
 
 SCHEMA_FILE = Path("schema.graphql")
@@ -22,6 +25,24 @@ SCHEMA_FILE = Path("schema.graphql")
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+class _Terminated(Exception):
+    """SIGTERM: unwind, so that the embedded mongod stops before the process exits."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough: let the unwinding finish
+    raise _Terminated
+
+
+async def _check_database(url: str) -> None:
+    """Refuse an unusable MongoDB before uvicorn starts: the refusal then reads as one message."""
+    client = make_client(url)
+    try:
+        await ensure_replica_set(client)
+    finally:
+        await client.close()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -46,15 +67,26 @@ def _serve(args: argparse.Namespace) -> int:
                 _out(f"  {label:<12} {token}")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings, on_ready=announce),
-        host=host,
-        port=port,
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws="websockets-sansio",
-        log_level="info",
-        lifespan="on",
-    )
+    # The embedded mongod is started here, in the main thread and outside the ASGI lifespan:
+    # its death signal follows this thread, and a failure surfaces as DatabaseNotUsable or
+    # EmbeddedMongoError (a message, exit 2) rather than as uvicorn's startup traceback. Once
+    # uvicorn has shut down gracefully it re-raises the SIGTERM it handled; ``_on_sigterm``
+    # turns that into an exception, so the ``with`` stops mongod before the process exits.
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with embedded_mongod(settings) as url:
+            asyncio.run(_check_database(url))
+            uvicorn.run(
+                create_app(settings, mongodb_url=url, on_ready=announce),
+                host=host,
+                port=port,
+                ws_max_size=settings.ws_max_frame_bytes,
+                ws="websockets-sansio",
+                log_level="info",
+                lifespan="on",
+            )
+    except _Terminated:
+        pass
     return 0
 
 
@@ -63,7 +95,7 @@ def _seed(args: argparse.Namespace) -> int:
 
     async def run(url: str) -> bool:
         async with open_services(settings, url) as services:
-            return await seed_demo(services.clock, replace=args.replace)
+            return await seed_demo(services.runner, replace=args.replace)
 
     with embedded_mongod(settings) as url:
         loaded = asyncio.run(run(url))
@@ -139,7 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except (DatabaseNotUsable, EmbeddedMongoError) as error:
+        sys.stderr.write(f"omnidesk {args.command}: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ class IdempotencyKey:
 class ConfigurationRepository(Protocol):
     async def get(self, org_id: str, kind: ConfigKind, entity_id: str) -> ConfigEntity | None: ...
 
+    async def exists(self, entity_id: str) -> bool:
+        """Whether any entity, of any organization, has this id."""
+        ...
+
     async def add(self, entity: ConfigEntity) -> None:
         """Insert; raises ``ValidationFailed`` (rule ``unique``) when a unique key is taken."""
         ...

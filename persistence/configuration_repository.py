@@ -36,6 +36,16 @@ def from_document(document: ConfigurationDocument) -> ConfigEntity:
     return decode(entity_class(ConfigKind(document.kind)), document.data)
 
 
+def _clashing_field(error: DuplicateKeyError) -> str:
+    """Which unique key a committed rival holds: ``unique_keys`` values read "field:value"."""
+    key_value = (error.details or {}).get("keyValue") or {}
+    clash = key_value.get("unique_keys")
+    if isinstance(clash, str) and ":" in clash:
+        head, *rest = clash.split(":", 1)[0].split("_")
+        return head + "".join(part.title() for part in rest)
+    return "id" if "_id" in key_value else "name"
+
+
 class MongoConfigurationRepository:
     def __init__(self, session: AsyncClientSession) -> None:
         self._session = session
@@ -47,11 +57,15 @@ class MongoConfigurationRepository:
         )
         return None if document is None else from_document(document)
 
+    async def exists(self, entity_id: str) -> bool:
+        return await self._collection.count_documents({"_id": entity_id}, limit=1, session=self._session) > 0
+
     async def add(self, entity: ConfigEntity) -> None:
         try:
             await to_document(entity).insert(session=self._session)
         except DuplicateKeyError as error:
-            raise ValidationFailed.single("name", "unique", f"another {entity.kind} already has this name") from error
+            field = _clashing_field(error)
+            raise ValidationFailed.single(field, "unique", f"another {entity.kind} already has this {field}") from error
 
     async def save(self, entity: ConfigEntity, *, expected_version: int) -> None:
         document = to_document(entity).model_dump(by_alias=True, exclude={"lock"})

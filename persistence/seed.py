@@ -1,11 +1,44 @@
-"""Demo organization: loaded by ``omnidesk seed`` and on the first ``serve`` of an empty database."""
+"""Demo organization: loaded by ``omnidesk seed`` and on the first ``serve`` of an empty database.
+
+Everything goes through the ordinary use cases, so the demo obeys every rule an admin would.
+"""
 
 from __future__ import annotations
 
-from domain.identity import Role
-from domain.ports import Clock
+from collections.abc import Mapping
+from typing import Any
+
+from domain.configuration.base import ConfigKind
+from domain.identity import Actor, Role
+from domain.usecases.configuration import (
+    CreateConfiguration,
+    UpdatePolicies,
+    create_configuration,
+    update_policies,
+)
+from domain.usecases.runner import Runner
+from persistence.demo_data import (
+    AGENTS,
+    CAD_VARIABLES,
+    CHAT_RESPONSES,
+    DIAL_NUMBERS,
+    ENTRY_POINTS,
+    IDLE_CODES,
+    MESSAGE_TEMPLATES,
+    PROFILES,
+    QUEUES,
+    TEAMS,
+    WRAP_UP_CODES,
+)
+from persistence.documents import (
+    ConfigurationDocument,
+    EventDocument,
+    PoliciesDocument,
+    StreamHeadDocument,
+)
 
 DEMO_ORG_ID = "demo"
+_SEEDER = Actor.system("demo-seed")
 
 
 def demo_principals() -> dict[str, tuple[str, list[Role]]]:
@@ -18,10 +51,58 @@ def demo_principals() -> dict[str, tuple[str, list[Role]]]:
     }
 
 
-async def seed_demo(clock: Clock, *, replace: bool = False) -> bool:
+async def seed_demo(runner: Runner, *, replace: bool = False) -> bool:
     """Load the demo organization; False when it is already there and ``replace`` is off."""
-    return False
+    if await ConfigurationDocument.find_one({"org_id": DEMO_ORG_ID}) is not None:
+        if not replace:
+            return False
+        await _delete_demo()
+    batches: list[tuple[ConfigKind, Mapping[str, Mapping[str, Any]]]] = [
+        (ConfigKind.TEAM, TEAMS),
+        (ConfigKind.MULTIMEDIA_PROFILE, PROFILES),
+        (ConfigKind.AGENT, AGENTS),
+        (ConfigKind.QUEUE, QUEUES),
+        (ConfigKind.ENTRY_POINT, ENTRY_POINTS),
+        (ConfigKind.DIAL_NUMBER, DIAL_NUMBERS),
+        (ConfigKind.IDLE_CODE, IDLE_CODES),
+        (ConfigKind.WRAP_UP_CODE, WRAP_UP_CODES),
+        (ConfigKind.CHAT_RESPONSE, CHAT_RESPONSES),
+        (ConfigKind.MESSAGE_TEMPLATE, MESSAGE_TEMPLATES),
+        (ConfigKind.CAD_VARIABLE, CAD_VARIABLES),
+    ]
+    for kind, entities in batches:
+        for entity_id, fields in entities.items():
+            command = CreateConfiguration(
+                actor=_SEEDER,
+                org_id=DEMO_ORG_ID,
+                kind=kind,
+                fields=dict(fields),
+                entity_id=entity_id,
+            )
+            await runner.run(create_configuration, command)
+    policies = UpdatePolicies(
+        actor=_SEEDER,
+        org_id=DEMO_ORG_ID,
+        changes={
+            "recording_enabled": True,
+            "recording_pause_seconds": 60,
+            "pii_patterns": (r"\b\d{3}-\d{2}-\d{4}\b",),
+            "callback_entry_point_id": "ep-outbound-voice",
+            "concurrent_call_limit": 500,
+        },
+    )
+    await runner.run(update_policies, policies)
+    return True
 
 
-async def seed_demo_if_empty(clock: Clock) -> bool:
-    return await seed_demo(clock)
+async def seed_demo_if_empty(runner: Runner) -> bool:
+    return await seed_demo(runner)
+
+
+async def _delete_demo() -> None:
+    await ConfigurationDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})
+    await PoliciesDocument.get_pymongo_collection().delete_many({"_id": DEMO_ORG_ID})
+    await EventDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})
+    await StreamHeadDocument.get_pymongo_collection().delete_many(
+        {"_id": {"$regex": f"^org:{DEMO_ORG_ID}:"}}
+    )

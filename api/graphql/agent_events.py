@@ -5,6 +5,7 @@ from typing import Annotated, Union
 
 import strawberry
 
+from api.graphql.configuration.agents import Agent, current_agent
 from api.graphql.configuration.common import ConfigKindType  # noqa: F401 - registers the enum
 from api.graphql.context import Info
 from api.graphql.events import Event, ResyncRequired, event_fields, stream_events
@@ -24,6 +25,10 @@ class AgentConfigurationChanged(Event):
     change: ConfigurationChange
     changed_fields: list[str]
     version: int
+
+    @strawberry.field(description="The agent as it is now (it may have changed again since).")
+    async def agent(self, info: Info) -> Agent | None:
+        return await current_agent(info, str(self.agent_id))
 
 
 AgentEvent = Annotated[Union[AgentConfigurationChanged, ResyncRequired], strawberry.union("AgentEvent")]  # noqa: UP007

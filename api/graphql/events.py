@@ -11,6 +11,7 @@ import strawberry
 from starlette.websockets import WebSocket
 
 from api.graphql.context import Info
+from api.graphql.loaders import Loaders
 from domain.events import ResyncRequired as ResyncRequiredEvent
 from domain.events import StoredEvent
 from domain.identity import ActorKind
@@ -101,6 +102,9 @@ async def stream_events(
                 continue
             converted = to_graphql(item)
             if converted is not None:
+                # A WebSocket keeps one context for its life: give each pushed event fresh loaders
+                # so that what it resolves is read now, not when the connection opened.
+                info.context.loaders = Loaders(services.configuration)
                 yield converted
     finally:
         with contextlib.suppress(Exception):

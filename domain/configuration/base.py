@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -74,6 +75,13 @@ class ConfigEntity:
         """Entity-specific field rules; the default has none beyond the name."""
 
     def references(self) -> list[Reference]:
+        return []
+
+    def reference_violations(self, targets: Mapping[Reference, ConfigEntity]) -> list[Violation]:
+        """Rules over what referenced entities say, e.g. an entry point's queue must serve its
+        channel. ``targets`` holds the references found active (not necessarily all of them): check
+        only those present. The use cases also run this when a target is updated, so a change to
+        the target cannot break an active entity that relies on it."""
         return []
 
     def unique_keys(self) -> dict[str, str]:

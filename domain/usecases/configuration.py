@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from domain.errors import Conflict, InvalidState, NotFound, ValidationFailed, Vi
 from domain.identity import Actor
 from domain.ports import Clock, UnitOfWork
 
+_CHOSEN_ID = re.compile(r"^[A-Za-z0-9._@|:\-]{1,128}$")
 _PROTECTED_FIELDS = frozenset({"id", "org_id", "version", "created_at", "updated_at", "active"})
 
 
@@ -23,6 +25,8 @@ class CreateConfiguration:
     org_id: str
     kind: ConfigKind
     fields: Mapping[str, object]
+    # Imports and seeds keep their own ids; the API always lets the server choose.
+    entity_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ async def create_configuration(cmd: CreateConfiguration, uow: UnitOfWork, clock:
     now = clock.now()
     cls = entity_class(cmd.kind)
     _reject_protected(cmd.fields)
-    entity = cls(id=_new_id(), org_id=cmd.org_id, created_at=now, updated_at=now, **cmd.fields)
+    if cmd.entity_id is not None:
+        await _check_chosen_id(cmd.kind, cmd.org_id, cmd.entity_id, uow)
+    entity = cls(id=cmd.entity_id or _new_id(), org_id=cmd.org_id, created_at=now, updated_at=now, **cmd.fields)
     await _check(entity, uow)
     await uow.configuration.add(entity)
     uow.emit(_changed(entity, cmd.actor, ConfigurationChange.CREATED, tuple(cmd.fields)))
@@ -78,6 +84,7 @@ async def update_configuration(cmd: UpdateConfiguration, uow: UnitOfWork, clock:
         current, **cmd.changes, version=current.version + 1, updated_at=clock.now()
     )
     await _check(updated, uow)
+    await _refuse_if_dependents_break(updated, uow)
     await uow.configuration.save(updated, expected_version=current.version)
     uow.emit(_changed(updated, cmd.actor, ConfigurationChange.UPDATED, changed))
     return updated
@@ -115,8 +122,10 @@ async def update_policies(cmd: UpdatePolicies, uow: UnitOfWork, clock: Clock) ->
     updated = dataclasses.replace(
         current, **cmd.changes, version=current.version + 1, updated_at=clock.now()
     )
+    targets: dict[Reference, ConfigEntity] = {}
     violations = updated.validate()
-    violations += await _reference_violations(cmd.org_id, updated.references(), uow)
+    violations += await _reference_violations(cmd.org_id, updated.references(), uow, targets)
+    violations += updated.reference_violations(targets)
     if violations:
         raise ValidationFailed(violations)
     await uow.policies.save(updated, expected_version=current.version)
@@ -130,6 +139,17 @@ async def update_policies(cmd: UpdatePolicies, uow: UnitOfWork, clock: Clock) ->
         )
     )
     return updated
+
+
+async def _check_chosen_id(kind: ConfigKind, org_id: str, entity_id: str, uow: UnitOfWork) -> None:
+    """An id chosen by the caller (e.g. the identity provider's subject of an agent) must be
+    printable, bounded, and free in the whole database (ids are global, not per organization)."""
+    if not _CHOSEN_ID.match(entity_id):
+        raise ValidationFailed.single(
+            "id", "id_format", "id must be 1 to 128 characters of letters, digits and . _ - @ | :"
+        )
+    if await uow.configuration.exists(entity_id):
+        raise ValidationFailed.single("id", "unique", f"the id {entity_id!r} is already taken")
 
 
 def _reject_protected(fields: Mapping[str, object]) -> None:
@@ -153,8 +173,10 @@ async def _load(
 
 
 async def _check(entity: ConfigEntity, uow: UnitOfWork) -> None:
+    targets: dict[Reference, ConfigEntity] = {}
     violations = entity.validate()
-    violations += await _reference_violations(entity.org_id, entity.references(), uow)
+    violations += await _reference_violations(entity.org_id, entity.references(), uow, targets)
+    violations += entity.reference_violations(targets)
     for name, value in entity.unique_keys().items():
         other = await uow.configuration.find_unique(entity.org_id, entity.kind, name, value)
         if other is not None and other.id != entity.id:
@@ -174,8 +196,12 @@ async def _check(entity: ConfigEntity, uow: UnitOfWork) -> None:
 
 
 async def _reference_violations(
-    org_id: str, references: Sequence[Reference], uow: UnitOfWork
+    org_id: str,
+    references: Sequence[Reference],
+    uow: UnitOfWork,
+    found: dict[Reference, ConfigEntity] | None = None,
 ) -> list[Violation]:
+    """Violations for references to missing or inactive entities; active targets go to ``found``."""
     violations = []
     for ref in references:
         target = await uow.configuration.get(org_id, ref.kind, ref.id)
@@ -186,6 +212,8 @@ async def _reference_violations(
         else:
             # Holding the target in this transaction makes a concurrent deactivation of it retry.
             await uow.configuration.lock(org_id, ref.kind, ref.id)
+            if found is not None:
+                found[ref] = target
     return violations
 
 
@@ -194,6 +222,35 @@ async def _refuse_if_in_use(entity: ConfigEntity, uow: UnitOfWork) -> None:
     if users:
         names = ", ".join(f"{user.kind} {user.name!r}" for user in users[:5])
         raise ValidationFailed.single("id", "in_use", f"still used by active {names}")
+
+
+async def _refuse_if_dependents_break(entity: ConfigEntity, uow: UnitOfWork) -> None:
+    """An update must keep the rules active dependents check on it (``reference_violations``)."""
+    kinds = {kind.value: kind for kind in ConfigKind}
+    violations = []
+    mine = (entity.kind, entity.id)
+    for user in await uow.configuration.dependents(entity.org_id, entity.kind, entity.id):
+        kind = kinds.get(user.kind)  # None for the organization policies
+        dependent: ConfigEntity | OrganizationPolicies | None
+        if kind is None:
+            dependent = await uow.policies.get(entity.org_id)
+        elif _has_reference_rules(kind):
+            dependent = await uow.configuration.get(entity.org_id, kind, user.id)
+        else:
+            continue  # skip loading it: a team may have thousands of agents and no such rule
+        if dependent is None:
+            continue
+        targets = {ref: entity for ref in dependent.references() if (ref.kind, ref.id) == mine}
+        violations += [
+            Violation("id", "in_use", f"active {user.kind} {user.name!r} needs: {broken.message}")
+            for broken in dependent.reference_violations(targets)
+        ]
+    if violations:
+        raise ValidationFailed(violations)
+
+
+def _has_reference_rules(kind: ConfigKind) -> bool:
+    return entity_class(kind).reference_violations is not ConfigEntity.reference_violations
 
 
 def _camel(name: str) -> str:

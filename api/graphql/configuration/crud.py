@@ -43,6 +43,8 @@ class Resource:
     node: Any  # the Strawberry output type, with ``from_entity``
     create_input: Any
     update_input: Any
+    # Shortest non-blank ``search`` the list query accepts (SPEC §8: wrap-up codes need 3).
+    min_search_length: int = 0
 
     @property
     def singular(self) -> str:
@@ -77,6 +79,13 @@ def _page_size(first: int) -> int:
     return first
 
 
+def _search(search: str | None, min_length: int) -> str | None:
+    if search is not None and 0 < len(search.strip()) < min_length:
+        rule, message = f"min_length:{min_length}", f"search needs at least {min_length} characters"
+        raise ValidationFailed.single("search", rule, message)
+    return search
+
+
 def query_fields(resource: Resource) -> dict[str, StrawberryField]:
     node = resource.node
 
@@ -94,7 +103,7 @@ def query_fields(resource: Resource) -> dict[str, StrawberryField]:
             first=_page_size(first),
             after=after,
             include_inactive=include_inactive,
-            search=search,
+            search=_search(search, resource.min_search_length),
         )
         return connection(
             [node.from_entity(entity) for entity in page.items],
@@ -136,6 +145,12 @@ async def _run(
         return error
 
 
+def _chosen_id(data: Any) -> str | None:
+    """Create inputs that offer an ``id`` let integrators keep their own (agents: the token ``sub``)."""
+    chosen = getattr(data, "id", None)
+    return None if chosen is None else str(chosen)
+
+
 def _create(resource: Resource) -> StrawberryField:
     success = _success(resource, "Create")
     result = _result(f"Create{resource.noun}Result", success, ValidationError)
@@ -152,6 +167,7 @@ def _create(resource: Resource) -> StrawberryField:
                 org_id=principal.org_id,
                 kind=resource.kind,
                 fields=input_fields(resource.kind, input),
+                entity_id=_chosen_id(input),
             ),
         )
         if isinstance(outcome, DomainError):
