@@ -259,3 +259,49 @@ async def test_policies_belong_to_one_organization(server: Server, org_id: str) 
     await update(server, org_id, maskCallerNumber=True)
     other = token(f"{org_id}-other", Role.ADMIN)
     assert (await execute(server, other, POLICIES))["organization"]["policies"] == DEFAULTS
+
+
+async def test_the_callback_entry_point_must_dial_out_on_voice(server: Server, org_id: str) -> None:
+    admin = token(org_id, Role.ADMIN)
+    queue = await execute(
+        server,
+        admin,
+        "mutation($i: CreateTeamInput!) { createTeam(input: $i) { ... on CreateTeamSuccess { team { id } } } }",
+        {"i": {"name": "Voice"}},
+    )
+    team_id = queue["createTeam"]["team"]["id"]
+    created_queue = await execute(
+        server,
+        admin,
+        "mutation($i: CreateQueueInput!) { createQueue(input: $i) { ... on CreateQueueSuccess { queue { id } } } }",
+        {"i": {"name": "Inbound voice", "channel": "VOICE", "teamIds": [team_id]}},
+    )
+    inbound = await execute(
+        server,
+        admin,
+        CREATE_ENTRY_POINT,
+        {
+            "input": {
+                "name": "Hotline",
+                "channel": "VOICE",
+                "direction": "INBOUND",
+                "address": "+15550111",
+                "queueId": created_queue["createQueue"]["queue"]["id"],
+            }
+        },
+    )
+    inbound_id = inbound["createEntryPoint"]["entryPoint"]["id"]
+    refused = await update(server, org_id, callbackEntryPointId=inbound_id)
+    assert refusal(refused) == ("ValidationError", "VALIDATION_FAILED", "callbackEntryPointId", "outbound_voice")
+
+    outbound_id = await entry_point(server, org_id)
+    accepted = await update(server, org_id, callbackEntryPointId=outbound_id)
+    assert accepted["__typename"] == "UpdatePoliciesSuccess"
+    turned_inbound = await execute(
+        server,
+        admin,
+        """mutation($i: UpdateEntryPointInput!) { updateEntryPoint(input: $i) {
+             __typename ... on ValidationError { field rule } } }""",
+        {"i": {"id": outbound_id, "direction": "INBOUND", "queueId": created_queue["createQueue"]["queue"]["id"]}},
+    )
+    assert turned_inbound["updateEntryPoint"] == {"__typename": "ValidationError", "field": "id", "rule": "in_use"}
