@@ -7,6 +7,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -36,8 +38,13 @@ class _StartedLater:
 
 
 def create_app(
-    settings: Settings | None = None, *, on_ready: Callable[[Services], None] | None = None
+    settings: Settings | None = None,
+    *,
+    mongodb_url: str | None = None,
+    on_ready: Callable[[Services], None] | None = None,
 ) -> Starlette:
+    """``mongodb_url``: a MongoDB already running (the CLI starts the embedded one itself);
+    without it the lifespan uses ``OMNIDESK_MONGODB_URL`` or starts and stops an embedded one."""
     settings = settings or Settings()
     state: dict[str, Services] = {}
     graphql_endpoint = _StartedLater()
@@ -47,7 +54,8 @@ def create_app(
         from api.graphql.schema import build_schema
         from api.graphql.view import OmnideskGraphQL
 
-        with embedded_mongod(settings) as url:
+        database = contextlib.nullcontext(mongodb_url) if mongodb_url else embedded_mongod(settings)
+        with database as url:
             async with open_services(settings, url) as services:
                 state["services"] = services
                 graphql_endpoint.app = OmnideskGraphQL(services, schema=build_schema(settings))
@@ -76,5 +84,20 @@ def create_app(
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
         ],
+        middleware=[_cors(settings)],
         lifespan=lifespan,
+    )
+
+
+def _cors(settings: Settings) -> Middleware:
+    """Browsers on the allowed origins (the same list the WebSocket ``Origin`` check uses) may
+    call ``/graphql``; other pages get no CORS headers, so their browser withholds the answer
+    and never sends the ``Authorization`` preflighted requests need. Bearer tokens, no cookies:
+    credentials stay off."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
     )

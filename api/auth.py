@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,9 +13,13 @@ import jwt
 from domain.identity import Principal, Role
 
 _ASYMMETRIC = ["RS256", "ES256"]
+_JWKS_LIFESPAN = 300.0  # seconds a fetched key set is trusted before it is fetched again
+_JWKS_TIMEOUT = 5.0  # seconds; a request waits this long at most for an unreachable provider
+
+log = logging.getLogger(__name__)
 
 
-class AuthenticationFailed(Exception):  # noqa: N818 - reads as the GraphQL error it becomes
+class AuthenticationFailed(Exception):  # named for the GraphQL error it becomes
     """The caller could not be identified; the message is safe to show and names no secret."""
 
 
@@ -28,7 +33,15 @@ class TokenVerifier:
         audience: str | None = None,
     ) -> None:
         self._secret = secret
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        # The key set is cached for ``_JWKS_LIFESPAN`` seconds and an unknown ``kid`` forces at most
+        # one refetch per cooldown (PyJWT's default), so forged kids cannot hammer the provider.
+        # No per-key cache: PyJWT's never expires, so a key the provider revoked would stay
+        # trusted until restart.
+        self._jwks = (
+            jwt.PyJWKClient(jwks_url, lifespan=_JWKS_LIFESPAN, timeout=_JWKS_TIMEOUT)
+            if jwks_url
+            else None
+        )
         self._issuer = issuer
         self._audience = audience
 
@@ -44,6 +57,9 @@ class TokenVerifier:
         elif algorithm in _ASYMMETRIC and self._jwks is not None:
             try:
                 key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientConnectionError:
+                log.warning("the JWKS endpoint is unreachable: tokens cannot be checked")
+                raise AuthenticationFailed("signing keys unavailable; try again later") from None
             except jwt.PyJWTError:
                 raise AuthenticationFailed("token signed with an unknown key") from None
         else:
@@ -55,7 +71,10 @@ class TokenVerifier:
                 algorithms=[algorithm],
                 issuer=self._issuer,
                 audience=self._audience,
-                options={"require": ["sub", "org", "exp"], "verify_aud": self._audience is not None},
+                options={
+                    "require": ["sub", "org", "exp"],
+                    "verify_aud": self._audience is not None,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise AuthenticationFailed("token expired") from None
@@ -71,7 +90,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
     if not isinstance(subject, str) or not subject or not isinstance(org, str) or not org:
         raise AuthenticationFailed("token needs non-empty 'sub' and 'org' claims")
     if not isinstance(raw_roles, list) or not raw_roles:
-        raise AuthenticationFailed("token needs a non-empty 'roles' claim")
+        raise AuthenticationFailed("token needs a 'roles' claim listing at least one role")
     try:
         roles = frozenset(Role(role) for role in raw_roles)
     except ValueError:

@@ -97,7 +97,7 @@ async def open_services(settings: Settings, mongodb_url: str, clock: Clock | Non
                     feed=feed,
                     configuration=ConfigurationQueries(),
                     verifier=TokenVerifier(
-                        secret=settings.signing_secret(),
+                        secret=settings.hs256_secret(),
                         jwks_url=settings.jwks_url,
                         issuer=settings.jwt_issuer,
                         audience=settings.jwt_audience,

@@ -35,13 +35,14 @@ class Settings(BaseSettings):
     )
     graphiql: bool | None = None
     introspection: bool | None = None
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    # Limits can be tightened, never switched off (DESIGN "Identity and security").
+    max_query_depth: int = Field(12, ge=1)
+    max_aliases: int = Field(30, ge=0)
+    max_tokens: int = Field(2000, ge=1)
 
     ws_init_timeout_seconds: float = Field(10.0, gt=0, le=10)
-    ws_max_subscriptions: int = 50
-    ws_max_frame_bytes: int = 65536
+    ws_max_subscriptions: int = Field(50, ge=1)
+    ws_max_frame_bytes: int = Field(65536, ge=1024, le=65536)
     subscriber_max_pending: int = 1000
 
     event_retention_days: float = 7.0
@@ -58,13 +59,22 @@ class Settings(BaseSettings):
     def introspection_enabled(self) -> bool:
         return self.is_development if self.introspection is None else self.introspection
 
+    def hs256_secret(self) -> str | None:
+        """The secret HS256 tokens are verified with; None when only JWKS keys are trusted
+        (a JWKS deployment without a configured secret accepts no HS256 token at all)."""
+        if self.jwks_url is not None and self.jwt_secret is None:
+            return None
+        return self.signing_secret()
+
     def signing_secret(self) -> str:
         """The HS256 secret: configured, or in development one kept under ``data_dir`` so that
         printed tokens outlive a restart. Production refuses to run without one (or JWKS)."""
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
         if not self.is_development:
-            raise RuntimeError("OMNIDESK_JWT_SECRET (or OMNIDESK_JWKS_URL) is required in production")
+            raise RuntimeError(
+                "OMNIDESK_JWT_SECRET (or OMNIDESK_JWKS_URL) is required in production"
+            )
         path = self.data_dir / "jwt-secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

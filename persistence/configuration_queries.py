@@ -11,13 +11,17 @@ from typing import Any
 
 from domain.configuration.base import ConfigEntity, ConfigKind
 from domain.configuration.policies import OrganizationPolicies
+from domain.errors import ValidationFailed
 from persistence.codec import decode
 from persistence.configuration_repository import from_document
 from persistence.documents import ConfigurationDocument, PoliciesDocument
 
 
-class InvalidCursor(ValueError):
-    pass
+MAX_SEARCH_LENGTH = 100
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed.single("after", "cursor", "the cursor is not one this API returned")
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,9 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         name_key, entity_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as error:
-        raise InvalidCursor("the cursor is not one this API returned") from error
+        raise _invalid_cursor() from error
     if not isinstance(name_key, str) or not isinstance(entity_id, str):
-        raise InvalidCursor("the cursor is not one this API returned")
+        raise _invalid_cursor()
     return name_key, entity_id
 
 
@@ -58,6 +62,10 @@ class ConfigurationQueries:
         query: dict[str, Any] = {"org_id": org_id, "kind": kind.value}
         if not include_inactive:
             query["active"] = True
+        if search and len(search) > MAX_SEARCH_LENGTH:
+            raise ValidationFailed.single(
+                "search", f"max_length:{MAX_SEARCH_LENGTH}", f"search must have at most {MAX_SEARCH_LENGTH} characters"
+            )
         if search:
             query["name_key"] = {"$regex": re.escape(search.strip().casefold())}
         if after is not None:

@@ -1,5 +1,7 @@
-"""Assembles the schema from its areas, with the limits and masking of DESIGN "Identity and security"."""
+"""Assembles the schema from its areas, with the limits and masking of DESIGN "Identity and
+security"."""
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -11,11 +13,14 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from api.graphql.agent_events import AgentEventsSubscription
 from api.graphql.configuration.crud import mutation_fields, query_fields
 from api.graphql.configuration.registry import RESOURCES
+from api.graphql.error_codes import DomainErrorCodes
 from api.graphql.errors import ERROR_TYPES
 from api.graphql.organization import OrganizationMutation, OrganizationQuery
 from api.graphql.permissions import AccessDenied
@@ -49,26 +54,44 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, AccessDenied | DomainError)
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only the unexpected errors (with their traceback, before masking): a refused token
+        or a limit hit is the client's business, and logging each at ERROR would let anyone
+        flood the log."""
+        super().process_errors([e for e in errors if _should_mask(e)], execution_context)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # Factories, not instances: an extension keeps the operation it serves on itself, so one
+    # instance shared by concurrent operations masks the wrong result and leaks the other's
+    # internal errors (strawberry-graphql/strawberry#4369).
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        DomainErrorCodes,
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
     ]
     if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     if not settings.debug:
-        extensions.append(MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."))
+        extensions.append(
+            partial(MaskErrors, should_mask_error=_should_mask, error_message="Unexpected error.")
+        )
     query = merge_types("Query", (OrganizationQuery, _configuration_query()))
     mutation = merge_types("Mutation", (OrganizationMutation, _configuration_mutation()))
     subscription = merge_types("Subscription", (AgentEventsSubscription,))
-    return strawberry.Schema(
+    return _Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=ERROR_TYPES,
         extensions=extensions,
+        # "Did you mean ...?" would spell out the schema that disabled introspection hides.
+        config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )
 
 

@@ -120,3 +120,29 @@ async def test_teams_page_by_cursor(server: Server, org_id: str) -> None:
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == ["alpha", "bravo", "Charlie", "Delta", "Echo"]
+
+
+async def test_a_bad_page_size_is_a_coded_validation_error(server: Server, org_id: str) -> None:
+    with pytest.raises(GraphQLErrors) as refused:
+        await execute(server, token(org_id, Role.AGENT), TEAMS, {"first": 0})
+    assert refused.value.codes == ["VALIDATION_FAILED"]
+    assert refused.value.errors[0]["extensions"]["field"] == "first"
+    assert refused.value.errors[0]["extensions"]["rule"] == "range:1-100"
+
+
+@pytest.mark.parametrize(
+    ("variables", "field", "rule"),
+    [
+        ({"after": "not-a-cursor"}, "after", "cursor"),
+        ({"after": "WyJhIl0="}, "after", "cursor"),
+        ({"search": "x" * 101}, "search", "max_length:100"),
+    ],
+)
+async def test_bad_paging_and_search_arguments_are_coded_validation_errors(
+    server: Server, org_id: str, variables: dict[str, str], field: str, rule: str
+) -> None:
+    query = "query($after: String, $search: String) { teams(after: $after, search: $search) { nodes { id } } }"
+    with pytest.raises(GraphQLErrors) as refused:
+        await execute(server, token(org_id, Role.AGENT), query, variables)
+    assert refused.value.codes == ["VALIDATION_FAILED"]
+    assert (refused.value.errors[0]["extensions"]["field"], refused.value.errors[0]["extensions"]["rule"]) == (field, rule)

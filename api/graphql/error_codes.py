@@ -1,0 +1,29 @@
+"""Domain errors raised outside a mutation's result union (query arguments, subscriptions) still
+reach the client with a machine-readable code (and field/rule for validation)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import DomainError, ValidationFailed
+
+
+def _extensions(error: DomainError) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": error.code.value}
+    if isinstance(error, ValidationFailed):
+        extensions["field"] = error.field
+        extensions["rule"] = error.rule
+    return extensions
+
+
+class DomainErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        for error in result.errors:
+            if isinstance(error, GraphQLError) and isinstance(error.original_error, DomainError):
+                error.extensions = {**(error.extensions or {}), **_extensions(error.original_error)}
