@@ -20,8 +20,12 @@ from persistence.event_store import EventReader, from_row
 log = logging.getLogger(__name__)
 
 
-class SubscriberTooSlow(RuntimeError):  # noqa: N818 - names the condition the client is told
+class SubscriberTooSlow(RuntimeError):
     pass
+
+
+# Resume tokens the server refuses: too old for the oplog (286), or not resumable (260).
+_UNRESUMABLE_CODES = frozenset({260, 286})
 
 
 class EventFeed:
@@ -30,6 +34,9 @@ class EventFeed:
         self._retry_delay = retry_delay
         self._task: asyncio.Task[None] | None = None
         self._watching = asyncio.Event()
+        self._health_changed = asyncio.Event()  # replaced by a fresh one at every change
+        # Where the next change stream starts: after the last change published, or after the
+        # last (possibly empty) batch the server confirmed, so a quiet feed resumes too.
         self._resume_token: Mapping[str, Any] | None = None
         self.last_error: str | None = None
 
@@ -37,8 +44,10 @@ class EventFeed:
     def healthy(self) -> bool:
         return self._task is not None and not self._task.done() and self._watching.is_set()
 
-    async def start(self, timeout: float = 10.0) -> None:
+    async def start(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - startup must fail, not hang
+        self._watching.clear()
         self._task = asyncio.create_task(self._run(), name="omnidesk-event-feed")
+        self._task.add_done_callback(self._ended)
         await asyncio.wait_for(self._watching.wait(), timeout)
 
     async def stop(self) -> None:
@@ -46,27 +55,58 @@ class EventFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._set_watching(False)
+
+    async def wait_until(self, *, healthy: bool) -> None:
+        """Return once ``healthy`` has the given value (bound it with ``asyncio.timeout``)."""
+        while self.healthy is not healthy:
+            await self._health_changed.wait()
 
     async def _run(self) -> None:
         collection = EventDocument.get_pymongo_collection()
         pipeline = [{"$match": {"operationType": "insert"}}]
         while True:
+            stream = None
             try:
-                async with await collection.watch(pipeline, resume_after=self._resume_token) as stream:
-                    self._watching.set()
+                # ``start_after`` rather than ``resume_after``: it also accepts the token of an
+                # invalidation (the collection was dropped or renamed), after which a stream ends.
+                watch = collection.watch(pipeline, start_after=self._resume_token)
+                async with await watch as stream:
+                    self._resume_token = stream.resume_token or self._resume_token
                     self.last_error = None
+                    self._set_watching(True)
                     async for change in stream:
                         row = change["fullDocument"]
                         await self._broadcast.publish(row["stream"], row)
-                        self._resume_token = change["_id"]
+                        self._resume_token = stream.resume_token
+                self.last_error = "change stream invalidated (events collection dropped or renamed)"
             except PyMongoError as error:
-                self._watching.clear()
+                if stream is not None and stream.resume_token is not None:
+                    self._resume_token = stream.resume_token
                 self.last_error = f"{error.__class__.__name__}: {error}"
-                log.warning("event feed interrupted, resuming: %s", self.last_error)
-                if "ChangeStreamHistoryLost" in str(error) or getattr(error, "code", None) == 286:
-                    # Too far behind to resume: subscribers fill the gap from the store by seq.
+                if getattr(error, "code", None) in _UNRESUMABLE_CODES:
+                    # Cannot resume: start from now; subscribers fill the gap from the store by seq.
                     self._resume_token = None
-                await asyncio.sleep(self._retry_delay)
+            self._set_watching(False)
+            log.warning("event feed interrupted, resuming: %s", self.last_error)
+            await asyncio.sleep(self._retry_delay)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if task is not self._task:
+            return
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            self.last_error = f"stopped by {error.__class__.__name__}: {error}"
+            log.error("event feed stopped", exc_info=error)
+        self._set_watching(False)
+
+    def _set_watching(self, watching: bool) -> None:
+        if watching:
+            self._watching.set()
+        else:
+            self._watching.clear()
+        changed, self._health_changed = self._health_changed, asyncio.Event()
+        changed.set()
 
     @contextlib.asynccontextmanager
     async def subscribe(

@@ -11,7 +11,6 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.events import DomainEvent, StoredEvent, event_type
-from domain.identity import Actor, ActorKind
 from domain.streams import StreamKey
 from persistence.codec import decode, encode
 from persistence.documents import EventDocument, StreamHeadDocument
@@ -19,7 +18,9 @@ from persistence.documents import EventDocument, StreamHeadDocument
 REPLAY_BATCH = 500
 
 
-async def append(session: AsyncClientSession, events: list[DomainEvent], recorded_at: datetime) -> None:
+async def append(
+    session: AsyncClientSession, events: list[DomainEvent], recorded_at: datetime
+) -> None:
     """Give each event the next ``seq`` of each of its streams and store one row per stream.
 
     The stream head is incremented in the same transaction, so two writers to one stream
@@ -58,10 +59,14 @@ async def append(session: AsyncClientSession, events: list[DomainEvent], recorde
 def from_row(row: Mapping[str, Any]) -> StoredEvent:
     cls = event_type(row["type"])
     payload = dict(row["payload"])
-    payload["actor"] = Actor(ActorKind(row["actor"]["kind"]), row["actor"]["id"])
+    # The row's top-level copies are authoritative (they are what queries filter on); both are
+    # still in encoded form here, since ``decode`` rebuilds the nested dataclasses itself.
+    payload["actor"] = {"kind": row["actor"]["kind"], "id": row["actor"]["id"]}
     payload["occurred_at"] = row["occurred_at"]
     event = decode(cls, payload)
-    return StoredEvent(event_id=row["event_id"], stream=StreamKey(row["stream"]), seq=row["seq"], event=event)
+    return StoredEvent(
+        event_id=row["event_id"], stream=StreamKey(row["stream"]), seq=row["seq"], event=event
+    )
 
 
 class EventReader:
@@ -87,9 +92,12 @@ class EventReader:
             query: dict[str, Any] = {"$gt": cursor_seq}
             if up_to is not None:
                 query["$lte"] = up_to
-            rows = await collection.find({"stream": stream, "seq": query}).sort("seq", 1).limit(
-                REPLAY_BATCH
-            ).to_list()
+            rows = (
+                await collection.find({"stream": stream, "seq": query})
+                .sort("seq", 1)
+                .limit(REPLAY_BATCH)
+                .to_list()
+            )
             for row in rows:
                 yield from_row(row)
                 cursor_seq = int(row["seq"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from domain.ports import Clock, IdempotencyKey, TransientConflict, UnitOfWork, UnitOfWorkFactory
@@ -17,10 +18,22 @@ Handler = Callable[[Command, UnitOfWork, Clock], Awaitable[Result]]
 MAX_ATTEMPTS = 12
 
 
+class MillisecondClock:
+    """Time as storage keeps it: BSON datetimes hold milliseconds. A use case that saw finer time
+    would return objects that differ from what a later read, or an idempotent repeat, gives back."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        now = self._clock.now()
+        return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
+
+
 class Runner:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
-        self._clock = clock
+        self._clock: Clock = MillisecondClock(clock)
 
     @property
     def clock(self) -> Clock:
@@ -50,5 +63,5 @@ class Runner:
             except TransientConflict:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
-                await asyncio.sleep(random.uniform(0, 0.002 * 2**min(attempt, 6)))  # noqa: S311
+                await asyncio.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")
