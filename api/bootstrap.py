@@ -47,7 +47,7 @@ class Services:
     async def ready(self) -> tuple[bool, str]:
         try:
             await self.client.admin.command("ping")
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
+        except Exception as error:
             return False, f"mongodb unreachable: {error.__class__.__name__}"
         if not self.feed.healthy:
             return False, f"event feed not running: {self.feed.last_error or 'starting'}"
@@ -74,12 +74,16 @@ def embedded_mongod(settings: Settings) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, mongodb_url: str, clock: Clock | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, mongodb_url: str, clock: Clock | None = None
+) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     client = make_client(mongodb_url)
     try:
         await open_database(
-            client, settings.database, Retention(events=timedelta(days=settings.event_retention_days))
+            client,
+            settings.database,
+            Retention(events=timedelta(days=settings.event_retention_days)),
         )
         runner = Runner(lambda: MongoUnitOfWork(client, clock), clock)
         if settings.seed_demo:

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api.auth import mint_token
-from api.bootstrap import Services, SystemClock, embedded_mongod, open_services
-from api.settings import Settings
+from api.bootstrap import Services, embedded_mongod, open_services
+from api.settings import Settings, SettingsError
 from domain.identity import Role
 from persistence.database import DatabaseNotUsable, ensure_replica_set, make_client
 from persistence.embedded_mongod import EmbeddedMongoError
@@ -51,22 +51,34 @@ def _serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = Settings()
+    settings.hs256_secret()  # refuses a production start without a secret or JWKS, before anything runs
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
 
     def announce(services: Services) -> None:
         base = f"http://{host}:{port}"
-        _out(f"omnidesk is ready: GraphiQL at {base}/graphql  (health {base}/healthz, readiness {base}/readyz)")
+        where = "GraphiQL at" if settings.graphiql_enabled else "GraphQL (GraphiQL off) at"
+        _out(
+            f"omnidesk is ready: {where} {base}/graphql  (health {base}/healthz, readiness {base}/readyz)"
+        )
         if settings.is_development:
-            _out("Paste one of these into GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}:")
+            _out(
+                'Paste one of these into GraphiQL\'s headers as {"Authorization": "Bearer <token>"}:'
+            )
             now = services.clock.now()
             for label, (subject, roles) in demo_principals().items():
                 token = mint_token(
-                    secret=settings.signing_secret(), subject=subject, org_id=DEMO_ORG_ID, roles=roles, now=now
+                    secret=settings.signing_secret(),
+                    subject=subject,
+                    org_id=DEMO_ORG_ID,
+                    roles=roles,
+                    now=now,
                 )
                 _out(f"  {label:<12} {token}")
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # The embedded mongod is started here, in the main thread and outside the ASGI lifespan:
     # its death signal follows this thread, and a failure surfaces as DatabaseNotUsable or
     # EmbeddedMongoError (a message, exit 2) rather than as uvicorn's startup traceback. Once
@@ -99,7 +111,11 @@ def _seed(args: argparse.Namespace) -> int:
 
     with embedded_mongod(settings) as url:
         loaded = asyncio.run(run(url))
-    _out("demo organization loaded" if loaded else "demo organization already present (use --replace)")
+    _out(
+        "demo organization loaded"
+        if loaded
+        else "demo organization already present (use --replace)"
+    )
     return 0
 
 
@@ -144,25 +160,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omnidesk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the API (embedded MongoDB unless OMNIDESK_MONGODB_URL)")
+    serve = commands.add_parser(
+        "serve", help="run the API (embedded MongoDB unless OMNIDESK_MONGODB_URL)"
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=_serve)
 
     seed = commands.add_parser("seed", help="load the demo organization")
-    seed.add_argument("--replace", action="store_true", help="delete and reload the demo organization")
+    seed.add_argument(
+        "--replace", action="store_true", help="delete and reload the demo organization"
+    )
     seed.set_defaults(run=_seed)
 
-    token = commands.add_parser("token", help="mint a development token (HS256, OMNIDESK_JWT_SECRET)")
+    token = commands.add_parser(
+        "token", help="mint a development token (HS256, OMNIDESK_JWT_SECRET)"
+    )
     token.add_argument("--user", required=True, help="the 'sub' claim: an agent id for agents")
     token.add_argument("--org", default=DEMO_ORG_ID)
     token.add_argument(
-        "--role", action="append", required=True, choices=[role.value for role in Role], help="repeatable"
+        "--role",
+        action="append",
+        required=True,
+        choices=[role.value for role in Role],
+        help="repeatable",
     )
     token.add_argument("--minutes", type=int, default=12 * 60)
     token.set_defaults(run=_token)
 
-    schema = commands.add_parser("schema", help="write schema.graphql, or --check that it matches the code")
+    schema = commands.add_parser(
+        "schema", help="write schema.graphql, or --check that it matches the code"
+    )
     schema.add_argument("--check", action="store_true")
     schema.add_argument("--path", default=str(SCHEMA_FILE))
     schema.set_defaults(run=_schema)
@@ -173,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (DatabaseNotUsable, EmbeddedMongoError) as error:
+    except (DatabaseNotUsable, EmbeddedMongoError, SettingsError) as error:
         sys.stderr.write(f"omnidesk {args.command}: {error}\n")
         return 2
     except KeyboardInterrupt:

@@ -10,6 +10,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class SettingsError(RuntimeError):
+    """The configuration cannot work; the message says which variable to set."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIDESK_", extra="ignore")
 

@@ -19,7 +19,7 @@ class Clock(Protocol):
         ...
 
 
-class TransientConflict(Exception):  # noqa: N818 - a signal to retry, not a failure to report
+class TransientConflict(Exception):
     """The transaction collided with another one; the runner retries the whole use case."""
 
 
@@ -50,7 +50,9 @@ class ConfigurationRepository(Protocol):
         self, org_id: str, kind: ConfigKind, field: str, value: str
     ) -> ConfigEntity | None: ...
 
-    async def dependents(self, org_id: str, kind: ConfigKind, entity_id: str) -> Sequence[Dependent]:
+    async def dependents(
+        self, org_id: str, kind: ConfigKind, entity_id: str
+    ) -> Sequence[Dependent]:
         """Active entities (and the policies) that reference this one."""
         ...
 

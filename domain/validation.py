@@ -32,11 +32,19 @@ class Rules:
             rule = "required" if not stripped else f"min_length:{min_length}"
             self.fail(field, rule, f"{field} must have at least {min_length} character(s)")
         elif len(value) > max_length:
-            self.fail(field, f"max_length:{max_length}", f"{field} must have at most {max_length} characters")
+            self.fail(
+                field,
+                f"max_length:{max_length}",
+                f"{field} must have at most {max_length} characters",
+            )
 
     def optional_text(self, field: str, value: str | None, *, max_length: int) -> None:
         if value is not None and len(value) > max_length:
-            self.fail(field, f"max_length:{max_length}", f"{field} must have at most {max_length} characters")
+            self.fail(
+                field,
+                f"max_length:{max_length}",
+                f"{field} must have at most {max_length} characters",
+            )
 
     def email(self, field: str, value: str) -> None:
         if len(value) > 254 or not _EMAIL.match(value):
@@ -46,7 +54,9 @@ class Rules:
         if not 7 <= len(value) <= 15:
             self.fail(field, "length:7-15", f"{field} must have 7 to 15 characters")
         elif not _PHONE.match(value):
-            self.fail(field, "phone", f"{field} may hold digits, a leading '+', spaces, '-', ',' and '.'")
+            self.fail(
+                field, "phone", f"{field} may hold digits, a leading '+', spaces, '-', ',' and '.'"
+            )
 
     def identifier(self, field: str, value: str, *, max_length: int = 64) -> None:
         if not _IDENTIFIER.match(value) or len(value) > max_length:
@@ -59,7 +69,11 @@ class Rules:
 
     def int_range(self, field: str, value: int, *, minimum: int, maximum: int) -> None:
         if not minimum <= value <= maximum:
-            self.fail(field, f"range:{minimum}-{maximum}", f"{field} must be between {minimum} and {maximum}")
+            self.fail(
+                field,
+                f"range:{minimum}-{maximum}",
+                f"{field} must be between {minimum} and {maximum}",
+            )
 
     def unique_items(self, field: str, values: Iterable[object]) -> None:
         seen: set[object] = set()

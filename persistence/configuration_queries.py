@@ -16,7 +16,6 @@ from persistence.codec import decode
 from persistence.configuration_repository import from_document
 from persistence.documents import ConfigurationDocument, PoliciesDocument
 
-
 MAX_SEARCH_LENGTH = 100
 
 
@@ -64,7 +63,9 @@ class ConfigurationQueries:
             query["active"] = True
         if search and len(search) > MAX_SEARCH_LENGTH:
             raise ValidationFailed.single(
-                "search", f"max_length:{MAX_SEARCH_LENGTH}", f"search must have at most {MAX_SEARCH_LENGTH} characters"
+                "search",
+                f"max_length:{MAX_SEARCH_LENGTH}",
+                f"search must have at most {MAX_SEARCH_LENGTH} characters",
             )
         if search:
             query["name_key"] = {"$regex": re.escape(search.strip().casefold())}
@@ -98,5 +99,8 @@ class ConfigurationQueries:
 
     async def policies(self, org_id: str) -> OrganizationPolicies:
         document = await PoliciesDocument.find_one({"_id": org_id})
-        return OrganizationPolicies(org_id=org_id) if document is None else decode(OrganizationPolicies, document.data)
-
+        return (
+            OrganizationPolicies(org_id=org_id)
+            if document is None
+            else decode(OrganizationPolicies, document.data)
+        )

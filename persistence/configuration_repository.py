@@ -58,14 +58,21 @@ class MongoConfigurationRepository:
         return None if document is None else from_document(document)
 
     async def exists(self, entity_id: str) -> bool:
-        return await self._collection.count_documents({"_id": entity_id}, limit=1, session=self._session) > 0
+        return (
+            await self._collection.count_documents(
+                {"_id": entity_id}, limit=1, session=self._session
+            )
+            > 0
+        )
 
     async def add(self, entity: ConfigEntity) -> None:
         try:
             await to_document(entity).insert(session=self._session)
         except DuplicateKeyError as error:
             field = _clashing_field(error)
-            raise ValidationFailed.single(field, "unique", f"another {entity.kind} already has this {field}") from error
+            raise ValidationFailed.single(
+                field, "unique", f"another {entity.kind} already has this {field}"
+            ) from error
 
     async def save(self, entity: ConfigEntity, *, expected_version: int) -> None:
         document = to_document(entity).model_dump(by_alias=True, exclude={"lock"})
@@ -86,12 +93,17 @@ class MongoConfigurationRepository:
         )
         return None if document is None else from_document(document)
 
-    async def dependents(self, org_id: str, kind: ConfigKind, entity_id: str) -> Sequence[Dependent]:
+    async def dependents(
+        self, org_id: str, kind: ConfigKind, entity_id: str
+    ) -> Sequence[Dependent]:
         key = ref_key(kind, entity_id)
         documents = await ConfigurationDocument.find(
             {"org_id": org_id, "refs": key, "active": True}, session=self._session
         ).to_list()
-        users = [Dependent(document.kind, document.id, str(document.data["name"])) for document in documents]
+        users = [
+            Dependent(document.kind, document.id, str(document.data["name"]))
+            for document in documents
+        ]
         if await PoliciesDocument.find_one({"_id": org_id, "refs": key}, session=self._session):
             users.append(Dependent("POLICIES", org_id, "organization policies"))
         return users
@@ -105,7 +117,10 @@ class MongoConfigurationRepository:
     async def lock(self, org_id: str, kind: ConfigKind, entity_id: str | None = None) -> None:
         if entity_id is None:
             await ConfigurationLockDocument.get_pymongo_collection().update_one(
-                {"_id": f"{org_id}:{kind.value}"}, {"$inc": {"n": 1}}, upsert=True, session=self._session
+                {"_id": f"{org_id}:{kind.value}"},
+                {"$inc": {"n": 1}},
+                upsert=True,
+                session=self._session,
             )
         else:
             await self._collection.update_one(
@@ -131,7 +146,9 @@ class MongoPoliciesRepository:
                 raise Conflict("the policies were changed by someone else") from error
             return
         result = await PoliciesDocument.get_pymongo_collection().update_one(
-            {"_id": policies.org_id, "version": expected_version}, {"$set": fields}, session=self._session
+            {"_id": policies.org_id, "version": expected_version},
+            {"$set": fields},
+            session=self._session,
         )
         if result.matched_count == 0:
             raise Conflict("the policies were changed by someone else")

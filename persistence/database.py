@@ -24,7 +24,9 @@ class Retention:
 
 
 def make_client(url: str) -> AsyncMongoClient:
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000, uuidRepresentation="standard")
+    return AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=10_000, uuidRepresentation="standard"
+    )
 
 
 async def ensure_replica_set(client: AsyncMongoClient) -> None:
@@ -32,7 +34,9 @@ async def ensure_replica_set(client: AsyncMongoClient) -> None:
     try:
         hello = await client.admin.command("hello")
     except PyMongoError as error:
-        raise DatabaseNotUsable(f"MongoDB is not reachable: {error.__class__.__name__}: {error}") from error
+        raise DatabaseNotUsable(
+            f"MongoDB is not reachable: {error.__class__.__name__}: {error}"
+        ) from error
     if not hello.get("setName"):
         raise DatabaseNotUsable(
             "MongoDB at OMNIDESK_MONGODB_URL is a standalone server, but omnidesk needs a replica set "
@@ -47,7 +51,9 @@ async def open_database(client: AsyncMongoClient, name: str, retention: Retentio
     database = client[name]
     await init_beanie(database=database, document_models=DOCUMENT_MODELS)
     await _ensure_ttl(database, EventDocument.Settings.name, "recorded_at", retention.events)
-    await _ensure_ttl(database, IdempotencyDocument.Settings.name, "created_at", retention.idempotency)
+    await _ensure_ttl(
+        database, IdempotencyDocument.Settings.name, "created_at", retention.idempotency
+    )
     return database
 
 

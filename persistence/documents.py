@@ -32,14 +32,19 @@ class ConfigurationDocument(Document):
 
     class Settings:
         name = "configuration"
-        indexes = [  # noqa: RUF012
+        indexes = [
             IndexModel(
                 [("org_id", ASCENDING), ("kind", ASCENDING), ("unique_keys", ASCENDING)],
                 unique=True,
                 name="unique_keys_per_kind",
             ),
             IndexModel(
-                [("org_id", ASCENDING), ("kind", ASCENDING), ("name_key", ASCENDING), ("_id", ASCENDING)],
+                [
+                    ("org_id", ASCENDING),
+                    ("kind", ASCENDING),
+                    ("name_key", ASCENDING),
+                    ("_id", ASCENDING),
+                ],
                 name="listing",
             ),
             IndexModel([("org_id", ASCENDING), ("refs", ASCENDING)], name="references"),
@@ -64,7 +69,7 @@ class PoliciesDocument(Document):
 
     class Settings:
         name = "policies"
-        indexes = [IndexModel([("refs", ASCENDING)], name="references")]  # noqa: RUF012
+        indexes = [IndexModel([("refs", ASCENDING)], name="references")]
 
 
 class EventDocument(Document):
@@ -82,7 +87,7 @@ class EventDocument(Document):
 
     class Settings:
         name = "events"
-        indexes = [  # noqa: RUF012
+        indexes = [
             IndexModel([("stream", ASCENDING), ("seq", ASCENDING)], unique=True, name="stream_seq"),
         ]
 

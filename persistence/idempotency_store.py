@@ -28,7 +28,9 @@ class MongoIdempotencyStore:
         self._now = now
 
     async def recall(self, key: IdempotencyKey, fingerprint: object) -> object | None:
-        document = await IdempotencyDocument.find_one({"_id": record_id(key)}, session=self._session)
+        document = await IdempotencyDocument.find_one(
+            {"_id": record_id(key)}, session=self._session
+        )
         if document is None:
             return None
         if document.fingerprint != _digest(encode(fingerprint)):

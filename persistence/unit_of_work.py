@@ -14,7 +14,10 @@ from pymongo.write_concern import WriteConcern
 from domain.events import DomainEvent
 from domain.ports import Clock, TransientConflict
 from persistence import event_store
-from persistence.configuration_repository import MongoConfigurationRepository, MongoPoliciesRepository
+from persistence.configuration_repository import (
+    MongoConfigurationRepository,
+    MongoPoliciesRepository,
+)
 from persistence.errors import is_duplicate_key, is_transient
 from persistence.idempotency_store import MongoIdempotencyStore
 
@@ -71,7 +74,10 @@ class MongoUnitOfWork:
                 await session.commit_transaction()
                 break
             except PyMongoError as error:
-                if error.has_error_label("UnknownTransactionCommitResult") and attempt < _COMMIT_ATTEMPTS - 1:
+                if (
+                    error.has_error_label("UnknownTransactionCommitResult")
+                    and attempt < _COMMIT_ATTEMPTS - 1
+                ):
                     continue
                 raise
         self._committed = True

@@ -1,7 +1,7 @@
 """``agentEvents``: what happens to one agent (configuration now; states and RONA as they land)."""
 
 from collections.abc import AsyncGenerator
-from typing import Annotated, Union
+from typing import Annotated
 
 import strawberry
 
@@ -9,8 +9,7 @@ from api.graphql.configuration.agents import Agent, current_agent
 from api.graphql.configuration.common import ConfigKindType  # noqa: F401 - registers the enum
 from api.graphql.context import Info
 from api.graphql.events import Event, ResyncRequired, event_fields, stream_events
-from api.graphql.permissions import IsAuthenticated
-from api.graphql.permissions import AccessDenied
+from api.graphql.permissions import AccessDenied, IsAuthenticated
 from domain.configuration.events import ConfigurationChange, ConfigurationChanged
 from domain.events import StoredEvent
 from domain.identity import Role
@@ -31,7 +30,7 @@ class AgentConfigurationChanged(Event):
         return await current_agent(info, str(self.agent_id))
 
 
-AgentEvent = Annotated[Union[AgentConfigurationChanged, ResyncRequired], strawberry.union("AgentEvent")]  # noqa: UP007
+AgentEvent = Annotated[AgentConfigurationChanged | ResyncRequired, strawberry.union("AgentEvent")]
 
 
 def _to_graphql(stored: StoredEvent) -> AgentConfigurationChanged | None:
@@ -61,5 +60,7 @@ class AgentEventsSubscription:
         target = str(agent_id) if agent_id is not None else principal.subject
         if target != principal.subject and not principal.has_any(Role.SUPERVISOR, Role.ADMIN):
             raise AccessDenied("agents may follow only their own events", "FORBIDDEN")
-        async for item in stream_events(info, agent_stream(principal.org_id, target), after, _to_graphql):
+        async for item in stream_events(
+            info, agent_stream(principal.org_id, target), after, _to_graphql
+        ):
             yield item

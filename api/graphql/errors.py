@@ -13,7 +13,9 @@ from domain.errors import (
     ValidationFailed,
 )
 
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode", description="Reason codes clients switch on.")
+ErrorCodeType = strawberry.enum(
+    ErrorCode, name="ErrorCode", description="Reason codes clients switch on."
+)
 
 
 @strawberry.interface(description="An expected failure of a mutation.")
@@ -25,18 +27,24 @@ class Error:
 @strawberry.type(description="One broken input rule.")
 class FieldViolation:
     field: str = strawberry.field(description="The input field, as a dotted camelCase path.")
-    rule: str = strawberry.field(description="The rule broken, e.g. `required`, `max_length:100`, `unique`.")
+    rule: str = strawberry.field(
+        description="The rule broken, e.g. `required`, `max_length:100`, `unique`."
+    )
     message: str
 
 
-@strawberry.type(description="Input broke one or more rules; `field`/`rule` name the first of `violations`.")
+@strawberry.type(
+    description="Input broke one or more rules; `field`/`rule` name the first of `violations`."
+)
 class ValidationError(Error):
     field: str
     rule: str
     violations: list[FieldViolation]
 
 
-@strawberry.type(description="The thing is not in a state that allows this; `currentState` says which it is in.")
+@strawberry.type(
+    description="The thing is not in a state that allows this; `currentState` says which it is in."
+)
 class InvalidStateError(Error):
     current_state: str
 
@@ -69,14 +77,21 @@ def to_error(error: DomainError) -> Error:
             message=error.message,
             field=error.field,
             rule=error.rule,
-            violations=[FieldViolation(field=v.field, rule=v.rule, message=v.message) for v in error.violations],
+            violations=[
+                FieldViolation(field=v.field, rule=v.rule, message=v.message)
+                for v in error.violations
+            ],
         )
     if isinstance(error, InvalidState):
-        return InvalidStateError(code=code, message=error.message, current_state=error.current_state)
+        return InvalidStateError(
+            code=code, message=error.message, current_state=error.current_state
+        )
     if isinstance(error, NotFound):
         return NotFoundError(code=code, message=error.message)
     if isinstance(error, Conflict):
-        return ConflictError(code=code, message=error.message, current_version=error.current_version)
+        return ConflictError(
+            code=code, message=error.message, current_version=error.current_version
+        )
     if code is ErrorCode.FORBIDDEN:
         return ForbiddenError(code=code, message=error.message)
     return RejectedError(code=code, message=error.message)

@@ -31,8 +31,10 @@ class Cause:
     id: str
 
 
-@strawberry.interface(description="A pushed event. `seq` is its position in the subscription's stream: "
-                      "pass the last one seen as `after` to resume without gaps or repeats.")
+@strawberry.interface(
+    description="A pushed event. `seq` is its position in the subscription's stream: "
+    "pass the last one seen as `after` to resume without gaps or repeats."
+)
 class Event:
     seq: int
     event_id: strawberry.ID

@@ -14,6 +14,10 @@ def idempotency_key(principal: Principal, operation: str, key: str | None) -> Id
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationFailed.single(
-            "idempotencyKey", f"length:1-{MAX_KEY_LENGTH}", f"idempotencyKey must have 1 to {MAX_KEY_LENGTH} characters"
+            "idempotencyKey",
+            f"length:1-{MAX_KEY_LENGTH}",
+            f"idempotencyKey must have 1 to {MAX_KEY_LENGTH} characters",
         )
-    return IdempotencyKey(org_id=principal.org_id, principal=principal.subject, operation=operation, key=key)
+    return IdempotencyKey(
+        org_id=principal.org_id, principal=principal.subject, operation=operation, key=key
+    )

@@ -5,12 +5,12 @@ from typing import Annotated, Union
 
 import strawberry
 
+from api.graphql.configuration.common import camel, to_domain_value
 from api.graphql.context import Info
 from api.graphql.errors import ConflictError, ValidationError, to_error
 from api.graphql.idempotency import idempotency_key
 from api.graphql.permissions import IsAdmin, IsAuthenticated
 from domain.configuration.policies import OrganizationPolicies, PciPolicy
-from api.graphql.configuration.common import camel, to_domain_value
 from domain.errors import DomainError, ValidationFailed, Violation
 from domain.identity import Role
 from domain.usecases.configuration import UpdatePolicies, update_policies
@@ -64,7 +64,9 @@ class Organization:
 
     @strawberry.field
     async def policies(self, info: Info) -> Policies:
-        return Policies.from_domain(await info.context.services.configuration.policies(str(self.id)))
+        return Policies.from_domain(
+            await info.context.services.configuration.policies(str(self.id))
+        )
 
 
 @strawberry.type(description="Who the token says you are.")
@@ -101,7 +103,12 @@ UpdatePoliciesResult = Annotated[
 ]
 
 _NULLABLE_POLICIES = frozenset(
-    {"wrap_up_timeout_seconds", "default_wrap_up_code_id", "callback_entry_point_id", "concurrent_call_limit"}
+    {
+        "wrap_up_timeout_seconds",
+        "default_wrap_up_code_id",
+        "callback_entry_point_id",
+        "concurrent_call_limit",
+    }
 )
 
 
@@ -139,7 +146,7 @@ class OrganizationQuery:
 @strawberry.type
 class OrganizationMutation:
     @strawberry.mutation(permission_classes=[IsAdmin])
-    async def update_policies(self, info: Info, input: UpdatePoliciesInput) -> UpdatePoliciesResult:  # noqa: A002
+    async def update_policies(self, info: Info, input: UpdatePoliciesInput) -> UpdatePoliciesResult:
         principal = info.context.require_principal()
         try:
             command = UpdatePolicies(

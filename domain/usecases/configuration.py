@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.configuration.base import ConfigEntity, ConfigKind, Reference, entity_class
 from domain.configuration.events import ConfigurationChange, ConfigurationChanged, PoliciesChanged
@@ -24,7 +25,7 @@ class CreateConfiguration:
     actor: Actor
     org_id: str
     kind: ConfigKind
-    fields: Mapping[str, object]
+    fields: Mapping[str, Any]
     # Imports and seeds keep their own ids; the API always lets the server choose.
     entity_id: str | None = None
 
@@ -35,7 +36,7 @@ class UpdateConfiguration:
     org_id: str
     kind: ConfigKind
     entity_id: str
-    changes: Mapping[str, object]
+    changes: Mapping[str, Any]
     expected_version: int | None = None
 
 
@@ -53,7 +54,7 @@ class SetConfigurationActive:
 class UpdatePolicies:
     actor: Actor
     org_id: str
-    changes: Mapping[str, object] = field(default_factory=dict)
+    changes: Mapping[str, Any] = field(default_factory=dict)
     expected_version: int | None = None
 
 
@@ -61,20 +62,30 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-async def create_configuration(cmd: CreateConfiguration, uow: UnitOfWork, clock: Clock) -> ConfigEntity:
+async def create_configuration(
+    cmd: CreateConfiguration, uow: UnitOfWork, clock: Clock
+) -> ConfigEntity:
     now = clock.now()
     cls = entity_class(cmd.kind)
     _reject_protected(cmd.fields)
     if cmd.entity_id is not None:
         await _check_chosen_id(cmd.kind, cmd.org_id, cmd.entity_id, uow)
-    entity = cls(id=cmd.entity_id or _new_id(), org_id=cmd.org_id, created_at=now, updated_at=now, **cmd.fields)
+    entity = cls(
+        id=cmd.entity_id or _new_id(),
+        org_id=cmd.org_id,
+        created_at=now,
+        updated_at=now,
+        **cmd.fields,
+    )
     await _check(entity, uow)
     await uow.configuration.add(entity)
     uow.emit(_changed(entity, cmd.actor, ConfigurationChange.CREATED, tuple(cmd.fields)))
     return entity
 
 
-async def update_configuration(cmd: UpdateConfiguration, uow: UnitOfWork, clock: Clock) -> ConfigEntity:
+async def update_configuration(
+    cmd: UpdateConfiguration, uow: UnitOfWork, clock: Clock
+) -> ConfigEntity:
     _reject_protected(cmd.changes)
     current = await _load(uow, cmd.org_id, cmd.kind, cmd.entity_id, cmd.expected_version)
     changed = tuple(name for name, value in cmd.changes.items() if getattr(current, name) != value)
@@ -96,7 +107,9 @@ async def set_configuration_active(
     current = await _load(uow, cmd.org_id, cmd.kind, cmd.entity_id, cmd.expected_version)
     if current.active == cmd.active:
         state = "ACTIVE" if current.active else "INACTIVE"
-        raise InvalidState(f"{cmd.kind} {cmd.entity_id!r} is already {state.lower()}", current_state=state)
+        raise InvalidState(
+            f"{cmd.kind} {cmd.entity_id!r} is already {state.lower()}", current_state=state
+        )
     updated = dataclasses.replace(
         current, active=cmd.active, version=current.version + 1, updated_at=clock.now()
     )
@@ -111,7 +124,9 @@ async def set_configuration_active(
     return updated
 
 
-async def update_policies(cmd: UpdatePolicies, uow: UnitOfWork, clock: Clock) -> OrganizationPolicies:
+async def update_policies(
+    cmd: UpdatePolicies, uow: UnitOfWork, clock: Clock
+) -> OrganizationPolicies:
     current = await uow.policies.get(cmd.org_id) or OrganizationPolicies(org_id=cmd.org_id)
     if cmd.expected_version is not None and cmd.expected_version != current.version:
         raise Conflict("the policies were changed by someone else", current_version=current.version)
@@ -152,7 +167,7 @@ async def _check_chosen_id(kind: ConfigKind, org_id: str, entity_id: str, uow: U
         raise ValidationFailed.single("id", "unique", f"the id {entity_id!r} is already taken")
 
 
-def _reject_protected(fields: Mapping[str, object]) -> None:
+def _reject_protected(fields: Mapping[str, Any]) -> None:
     protected = sorted(_PROTECTED_FIELDS.intersection(fields))
     if protected:
         raise ValueError(f"fields managed by the system cannot be set: {protected}")
@@ -181,7 +196,9 @@ async def _check(entity: ConfigEntity, uow: UnitOfWork) -> None:
         other = await uow.configuration.find_unique(entity.org_id, entity.kind, name, value)
         if other is not None and other.id != entity.id:
             violations.append(
-                Violation(_camel(name), "unique", f"another {entity.kind} already has this {_camel(name)}")
+                Violation(
+                    _camel(name), "unique", f"another {entity.kind} already has this {_camel(name)}"
+                )
             )
     if entity.has_collection_rules and entity.active:
         await uow.configuration.lock(entity.org_id, entity.kind)
@@ -207,7 +224,11 @@ async def _reference_violations(
         target = await uow.configuration.get(org_id, ref.kind, ref.id)
         if target is None or not target.active:
             violations.append(
-                Violation(ref.field, "reference", f"{ref.field} must name an active {ref.kind} of this organization")
+                Violation(
+                    ref.field,
+                    "reference",
+                    f"{ref.field} must name an active {ref.kind} of this organization",
+                )
             )
         else:
             # Holding the target in this transaction makes a concurrent deactivation of it retry.

@@ -14,7 +14,7 @@ from gql.transport.websockets import WebsocketsTransport
 from tests.api.server import Server
 
 
-class GraphQLErrors(Exception):  # noqa: N818
+class GraphQLErrors(Exception):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(errors)
         self.errors = errors

@@ -55,7 +55,11 @@ class Server:
 
 
 def start_server(
-    *, mongodb_url: str | None, database: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    *,
+    mongodb_url: str | None,
+    database: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
     port = free_port()
     env = {
@@ -71,7 +75,7 @@ def start_server(
         env["OMNIDESK_MONGODB_URL"] = mongodb_url
     log_path = log_dir / f"server-{port}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=log,

@@ -45,7 +45,11 @@ def demo_server(mongodb_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def printed_tokens(server: Server) -> dict[str, str]:
-    return dict(re.findall(r"^\s+(agent|supervisor|admin|integration)\s+(\S+)$", server.logs(), re.MULTILINE))
+    return dict(
+        re.findall(
+            r"^\s+(agent|supervisor|admin|integration)\s+(\S+)$", server.logs(), re.MULTILINE
+        )
+    )
 
 
 async def test_serve_prints_the_graphiql_url_and_four_working_tokens(demo_server: Server) -> None:
@@ -67,16 +71,27 @@ async def test_the_demo_organization_has_what_a_walkthrough_needs(demo_server: S
     assert all(agent["teams"] and agent["skills"] and agent["profile"] for agent in agents)
     assert len({agent["profile"]["name"] for agent in agents}) >= 3
     assert len(data["teams"]["nodes"]) >= 3
-    assert {"AGENT_BASED", "CAPACITY_BASED"} <= {team["teamType"] for team in data["teams"]["nodes"]}
-    inbound_channels = {queue["channel"] for queue in data["queues"]["nodes"] if queue["direction"] == "INBOUND"}
+    assert {"AGENT_BASED", "CAPACITY_BASED"} <= {
+        team["teamType"] for team in data["teams"]["nodes"]
+    }
+    inbound_channels = {
+        queue["channel"] for queue in data["queues"]["nodes"] if queue["direction"] == "INBOUND"
+    }
     assert {"VOICE", "CHAT", "EMAIL", "SMS"} <= inbound_channels
     entry_points = data["entryPoints"]["nodes"]
-    assert {"VOICE", "CHAT", "EMAIL", "SMS"} <= {ep["channel"] for ep in entry_points if ep["direction"] == "INBOUND"}
+    assert {"VOICE", "CHAT", "EMAIL", "SMS"} <= {
+        ep["channel"] for ep in entry_points if ep["direction"] == "INBOUND"
+    }
     assert all(ep["queue"] for ep in entry_points if ep["direction"] == "INBOUND")
-    assert {"SMS", "EMAIL"} <= {ep["channel"] for ep in entry_points if ep["direction"] == "OUTBOUND"}
-    assert data["dialNumbers"]["nodes"] and data["idleCodes"]["nodes"] and data["wrapUpCodes"]["nodes"]
+    assert {"SMS", "EMAIL"} <= {
+        ep["channel"] for ep in entry_points if ep["direction"] == "OUTBOUND"
+    }
+    for kind in ("dialNumbers", "idleCodes", "wrapUpCodes"):
+        assert data[kind]["nodes"], kind
     assert data["chatResponses"]["nodes"]
-    assert {"SMS", "EMAIL"} == {template["channel"] for template in data["messageTemplates"]["nodes"]}
+    assert {"SMS", "EMAIL"} == {
+        template["channel"] for template in data["messageTemplates"]["nodes"]
+    }
     cad = data["cadVariables"]["nodes"]
     assert any(variable["secure"] for variable in cad)
     assert 3 <= sum(variable["showInPopover"] for variable in cad) <= 6
@@ -84,7 +99,9 @@ async def test_the_demo_organization_has_what_a_walkthrough_needs(demo_server: S
     assert policies["callbackEntryPointId"] == "ep-outbound-voice"
 
 
-async def test_a_restart_does_not_load_the_demo_twice(demo_server: Server, mongodb_url: str, tmp_path: Path) -> None:
+async def test_a_restart_does_not_load_the_demo_twice(
+    demo_server: Server, mongodb_url: str, tmp_path: Path
+) -> None:
     again = start_server(
         mongodb_url=mongodb_url,
         database=demo_server.env["OMNIDESK_DATABASE"],
@@ -92,7 +109,9 @@ async def test_a_restart_does_not_load_the_demo_twice(demo_server: Server, mongo
         extra_env={"OMNIDESK_SEED_DEMO": "true"},
     )
     try:
-        data = await execute(again, printed_tokens(again)["admin"], "{ teams(first: 100) { nodes { name } } }")
+        data = await execute(
+            again, printed_tokens(again)["admin"], "{ teams(first: 100) { nodes { name } } }"
+        )
     finally:
         again.stop()
     names = [team["name"] for team in data["teams"]["nodes"]]

@@ -292,7 +292,12 @@ async def test_the_callback_entry_point_must_dial_out_on_voice(server: Server, o
     )
     inbound_id = inbound["createEntryPoint"]["entryPoint"]["id"]
     refused = await update(server, org_id, callbackEntryPointId=inbound_id)
-    assert refusal(refused) == ("ValidationError", "VALIDATION_FAILED", "callbackEntryPointId", "outbound_voice")
+    assert refusal(refused) == (
+        "ValidationError",
+        "VALIDATION_FAILED",
+        "callbackEntryPointId",
+        "outbound_voice",
+    )
 
     outbound_id = await entry_point(server, org_id)
     accepted = await update(server, org_id, callbackEntryPointId=outbound_id)
@@ -302,6 +307,16 @@ async def test_the_callback_entry_point_must_dial_out_on_voice(server: Server, o
         admin,
         """mutation($i: UpdateEntryPointInput!) { updateEntryPoint(input: $i) {
              __typename ... on ValidationError { field rule } } }""",
-        {"i": {"id": outbound_id, "direction": "INBOUND", "queueId": created_queue["createQueue"]["queue"]["id"]}},
+        {
+            "i": {
+                "id": outbound_id,
+                "direction": "INBOUND",
+                "queueId": created_queue["createQueue"]["queue"]["id"],
+            }
+        },
     )
-    assert turned_inbound["updateEntryPoint"] == {"__typename": "ValidationError", "field": "id", "rule": "in_use"}
+    assert turned_inbound["updateEntryPoint"] == {
+        "__typename": "ValidationError",
+        "field": "id",
+        "rule": "in_use",
+    }

@@ -50,24 +50,52 @@ query($first: Int, $after: String, $includeInactive: Boolean) {
 """
 
 
-async def test_admin_creates_lists_updates_and_deactivates_a_team(server: Server, org_id: str) -> None:
+async def test_admin_creates_lists_updates_and_deactivates_a_team(
+    server: Server, org_id: str
+) -> None:
     admin = token(org_id, Role.ADMIN)
-    created = await execute(server, admin, CREATE_TEAM, {"input": {"name": "Billing", "teamType": "CAPACITY_BASED"}})
+    created = await execute(
+        server, admin, CREATE_TEAM, {"input": {"name": "Billing", "teamType": "CAPACITY_BASED"}}
+    )
     team = created["createTeam"]["team"]
     assert created["createTeam"]["__typename"] == "CreateTeamSuccess"
-    assert (team["name"], team["teamType"], team["active"], team["version"]) == ("Billing", "CAPACITY_BASED", True, 1)
+    assert (team["name"], team["teamType"], team["active"], team["version"]) == (
+        "Billing",
+        "CAPACITY_BASED",
+        True,
+        1,
+    )
 
-    renamed = await execute(server, admin, UPDATE_TEAM, {"input": {"id": team["id"], "name": "Billing EU", "expectedVersion": 1}})
-    assert renamed["updateTeam"]["team"] == {"id": team["id"], "name": "Billing EU", "teamType": "CAPACITY_BASED", "version": 2}
+    renamed = await execute(
+        server,
+        admin,
+        UPDATE_TEAM,
+        {"input": {"id": team["id"], "name": "Billing EU", "expectedVersion": 1}},
+    )
+    assert renamed["updateTeam"]["team"] == {
+        "id": team["id"],
+        "name": "Billing EU",
+        "teamType": "CAPACITY_BASED",
+        "version": 2,
+    }
 
-    stale = await execute(server, admin, UPDATE_TEAM, {"input": {"id": team["id"], "name": "Other", "expectedVersion": 1}})
+    stale = await execute(
+        server,
+        admin,
+        UPDATE_TEAM,
+        {"input": {"id": team["id"], "name": "Other", "expectedVersion": 1}},
+    )
     assert stale["updateTeam"]["__typename"] == "ConflictError"
     assert stale["updateTeam"]["currentVersion"] == 2
 
     gone = await execute(server, admin, DEACTIVATE_TEAM, {"input": {"id": team["id"]}})
     assert gone["deactivateTeam"]["team"]["active"] is False
     again = await execute(server, admin, DEACTIVATE_TEAM, {"input": {"id": team["id"]}})
-    assert again["deactivateTeam"] == {"__typename": "InvalidStateError", "code": "INVALID_STATE", "currentState": "INACTIVE"}
+    assert again["deactivateTeam"] == {
+        "__typename": "InvalidStateError",
+        "code": "INVALID_STATE",
+        "currentState": "INACTIVE",
+    }
 
     active = await execute(server, admin, TEAMS, {})
     everything = await execute(server, admin, TEAMS, {"includeInactive": True})
@@ -75,7 +103,9 @@ async def test_admin_creates_lists_updates_and_deactivates_a_team(server: Server
     assert everything["teams"]["nodes"] == [{"name": "Billing EU", "active": False}]
 
 
-async def test_team_names_are_unique_per_organization_ignoring_case(server: Server, org_id: str) -> None:
+async def test_team_names_are_unique_per_organization_ignoring_case(
+    server: Server, org_id: str
+) -> None:
     admin = token(org_id, Role.ADMIN)
     await execute(server, admin, CREATE_TEAM, {"input": {"name": "Sales"}})
     duplicate = await execute(server, admin, CREATE_TEAM, {"input": {"name": " sales "}})
@@ -88,10 +118,18 @@ async def test_team_names_are_unique_per_organization_ignoring_case(server: Serv
     }
 
 
-@pytest.mark.parametrize(("name", "rule"), [("", "required"), ("   ", "required"), ("x" * 101, "max_length:100")])
+@pytest.mark.parametrize(
+    ("name", "rule"), [("", "required"), ("   ", "required"), ("x" * 101, "max_length:100")]
+)
 async def test_team_name_rules(server: Server, org_id: str, name: str, rule: str) -> None:
-    result = await execute(server, token(org_id, Role.ADMIN), CREATE_TEAM, {"input": {"name": name}})
-    assert (result["createTeam"]["__typename"], result["createTeam"]["field"], result["createTeam"]["rule"]) == (
+    result = await execute(
+        server, token(org_id, Role.ADMIN), CREATE_TEAM, {"input": {"name": name}}
+    )
+    assert (
+        result["createTeam"]["__typename"],
+        result["createTeam"]["field"],
+        result["createTeam"]["rule"],
+    ) == (
         "ValidationError",
         "name",
         rule,
@@ -145,4 +183,7 @@ async def test_bad_paging_and_search_arguments_are_coded_validation_errors(
     with pytest.raises(GraphQLErrors) as refused:
         await execute(server, token(org_id, Role.AGENT), query, variables)
     assert refused.value.codes == ["VALIDATION_FAILED"]
-    assert (refused.value.errors[0]["extensions"]["field"], refused.value.errors[0]["extensions"]["rule"]) == (field, rule)
+    assert (
+        refused.value.errors[0]["extensions"]["field"],
+        refused.value.errors[0]["extensions"]["rule"],
+    ) == (field, rule)

@@ -22,7 +22,9 @@ class ConfigurationEntity:
     id: strawberry.ID
     name: str
     active: bool
-    version: int = strawberry.field(description="Increments on every change; pass as `expectedVersion`.")
+    version: int = strawberry.field(
+        description="Increments on every change; pass as `expectedVersion`."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -62,7 +64,9 @@ def input_fields(kind: ConfigKind, data: Any) -> dict[str, Any]:
         if field.name in CONTROL_FIELDS or isinstance(value, UnsetType):
             continue
         if value is None and type(None) not in typing.get_args(hints[field.name]):
-            violations.append(Violation(camel(field.name), "required", f"{camel(field.name)} cannot be null"))
+            violations.append(
+                Violation(camel(field.name), "required", f"{camel(field.name)} cannot be null")
+            )
             continue
         fields[field.name] = to_domain_value(value)
     if violations:

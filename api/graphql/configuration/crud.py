@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union
 import strawberry
 from strawberry.types.field import StrawberryField
 
+from api.graphql.configuration.common import input_fields
 from api.graphql.context import Info
 from api.graphql.errors import (
     ConflictError,
@@ -22,7 +23,6 @@ from api.graphql.errors import (
 from api.graphql.idempotency import idempotency_key
 from api.graphql.permissions import IsAdmin, IsAuthenticated
 from api.graphql.relay import MAX_PAGE, Connection, connection
-from api.graphql.configuration.common import input_fields
 from domain.configuration.base import ConfigEntity, ConfigKind
 from domain.errors import DomainError, ValidationFailed
 from domain.usecases.configuration import (
@@ -52,7 +52,9 @@ class Resource:
 
 
 def _success(resource: Resource, verb: str) -> Any:
-    cls = type(f"{verb}{resource.noun}Success", (), {"__annotations__": {resource.singular: resource.node}})
+    cls = type(
+        f"{verb}{resource.noun}Success", (), {"__annotations__": {resource.singular: resource.node}}
+    )
     return strawberry.type(cls, description=f"The {resource.singular} after the change.")
 
 
@@ -65,7 +67,11 @@ def _toggle_input(resource: Resource, verb: str) -> Any:
         f"{verb}{resource.noun}Input",
         (),
         {
-            "__annotations__": {"id": strawberry.ID, "expected_version": int | None, "idempotency_key": str | None},
+            "__annotations__": {
+                "id": strawberry.ID,
+                "expected_version": int | None,
+                "idempotency_key": str | None,
+            },
             "expected_version": None,
             "idempotency_key": None,
         },
@@ -75,7 +81,9 @@ def _toggle_input(resource: Resource, verb: str) -> Any:
 
 def _page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise ValidationFailed.single("first", f"range:1-{MAX_PAGE}", f"first must be between 1 and {MAX_PAGE}")
+        raise ValidationFailed.single(
+            "first", f"range:1-{MAX_PAGE}", f"first must be between 1 and {MAX_PAGE}"
+        )
     return first
 
 
@@ -112,7 +120,7 @@ def query_fields(resource: Resource) -> dict[str, StrawberryField]:
             has_previous_page=page.has_previous_page,
         )
 
-    async def one(info: Info, id: strawberry.ID) -> node | None:  # type: ignore[valid-type]  # noqa: A002
+    async def one(info: Info, id: strawberry.ID) -> node | None:  # type: ignore[valid-type]
         principal = info.context.require_principal()
         entity = await info.context.loaders.configuration_by_id(principal.org_id).load(str(id))
         return None if entity is None or entity.kind != resource.kind else node.from_entity(entity)
@@ -133,7 +141,11 @@ def mutation_fields(resource: Resource) -> dict[str, StrawberryField]:
 
 
 async def _run(
-    info: Info, operation: str, key: str | None, handler: Callable[..., Any], build: Callable[..., Any]
+    info: Info,
+    operation: str,
+    key: str | None,
+    handler: Callable[..., Any],
+    build: Callable[..., Any],
 ) -> ConfigEntity | DomainError:
     principal = info.context.require_principal()
     try:
@@ -156,7 +168,7 @@ def _create(resource: Resource) -> StrawberryField:
     result = _result(f"Create{resource.noun}Result", success, ValidationError)
     operation = f"create{resource.noun}"
 
-    async def resolve(info: Info, input: resource.create_input) -> result:  # type: ignore[name-defined]  # noqa: A002
+    async def resolve(info: Info, input: resource.create_input) -> result:  # type: ignore[name-defined]
         outcome = await _run(
             info,
             operation,
@@ -184,7 +196,7 @@ def _update(resource: Resource) -> StrawberryField:
     )
     operation = f"update{resource.noun}"
 
-    async def resolve(info: Info, input: resource.update_input) -> result:  # type: ignore[name-defined]  # noqa: A002
+    async def resolve(info: Info, input: resource.update_input) -> result:  # type: ignore[name-defined]
         outcome = await _run(
             info,
             operation,
@@ -219,7 +231,7 @@ def _set_active(resource: Resource, verb: str, *, active: bool) -> StrawberryFie
     )
     operation = f"{verb.lower()}{resource.noun}"
 
-    async def resolve(info: Info, input: toggle_input) -> result:  # type: ignore[valid-type]  # noqa: A002
+    async def resolve(info: Info, input: toggle_input) -> result:  # type: ignore[valid-type]
         outcome = await _run(
             info,
             operation,

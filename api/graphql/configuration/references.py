@@ -22,4 +22,3 @@ async def load_one(info: Info, entity_id: str | None, kind: ConfigKind) -> Confi
         return None
     found = await load_many(info, [entity_id], kind)
     return found[0] if found else None
-
