@@ -130,3 +130,16 @@ def test_schema_check_fails_when_the_file_is_missing(omnidesk: Omnidesk, tmp_pat
 
     assert checked.returncode == 1
     assert "+type Query {" in checked.stdout.splitlines()
+
+
+def test_seed_loads_the_demo_once_and_replace_reloads_it(omnidesk: Omnidesk) -> None:
+    """On its own embedded database (the fixture's empty data directory), as a fresh checkout would."""
+    first = omnidesk("seed")
+    second = omnidesk("seed")
+    replaced = omnidesk("seed", "--replace")
+    assert (first.returncode, first.stdout.strip()) == (0, "demo organization loaded")
+    assert (second.returncode, second.stdout.strip()) == (
+        0,
+        "demo organization already present (use --replace)",
+    )
+    assert (replaced.returncode, replaced.stdout.strip()) == (0, "demo organization loaded")
