@@ -23,7 +23,7 @@ from api.graphql.errors import (
 from api.graphql.idempotency import idempotency_key
 from api.graphql.permissions import IsAdmin, IsAuthenticated
 from api.graphql.relay import MAX_PAGE, Connection, connection
-from domain.configuration.base import ConfigEntity, ConfigKind
+from domain.configuration.base import ConfigKind
 from domain.errors import DomainError, ValidationFailed
 from domain.usecases.configuration import (
     CreateConfiguration,
@@ -142,19 +142,24 @@ def mutation_fields(resource: Resource) -> dict[str, StrawberryField]:
 
 async def _run(
     info: Info,
-    operation: str,
+    resource: Resource,
+    success: Any,
     key: str | None,
     handler: Callable[..., Any],
     build: Callable[..., Any],
-) -> ConfigEntity | DomainError:
+) -> Any:
+    """Run one use case for the caller and map its outcome: the success type or a typed error."""
     principal = info.context.require_principal()
+    operation = success.__name__.removesuffix("Success")
+    operation = operation[0].lower() + operation[1:]
     try:
         command = build(principal)
-        return await info.context.services.runner.run(
+        entity = await info.context.services.runner.run(
             handler, command, idempotency_key=idempotency_key(principal, operation, key)
         )
     except DomainError as error:
-        return error
+        return to_error(error)
+    return success(**{resource.singular: resource.node.from_entity(entity)})
 
 
 def _chosen_id(data: Any) -> str | None:
@@ -166,12 +171,12 @@ def _chosen_id(data: Any) -> str | None:
 def _create(resource: Resource) -> StrawberryField:
     success = _success(resource, "Create")
     result = _result(f"Create{resource.noun}Result", success, ValidationError)
-    operation = f"create{resource.noun}"
 
     async def resolve(info: Info, input: resource.create_input) -> result:  # type: ignore[name-defined]
-        outcome = await _run(
+        return await _run(
             info,
-            operation,
+            resource,
+            success,
             input.idempotency_key,
             create_configuration,
             lambda principal: CreateConfiguration(
@@ -182,9 +187,6 @@ def _create(resource: Resource) -> StrawberryField:
                 entity_id=_chosen_id(input),
             ),
         )
-        if isinstance(outcome, DomainError):
-            return to_error(outcome)
-        return success(**{resource.singular: resource.node.from_entity(outcome)})
 
     return strawberry.mutation(resolver=resolve, permission_classes=[IsAdmin])
 
@@ -194,12 +196,12 @@ def _update(resource: Resource) -> StrawberryField:
     result = _result(
         f"Update{resource.noun}Result", success, ValidationError, NotFoundError, ConflictError
     )
-    operation = f"update{resource.noun}"
 
     async def resolve(info: Info, input: resource.update_input) -> result:  # type: ignore[name-defined]
-        outcome = await _run(
+        return await _run(
             info,
-            operation,
+            resource,
+            success,
             input.idempotency_key,
             update_configuration,
             lambda principal: UpdateConfiguration(
@@ -211,9 +213,6 @@ def _update(resource: Resource) -> StrawberryField:
                 expected_version=input.expected_version,
             ),
         )
-        if isinstance(outcome, DomainError):
-            return to_error(outcome)
-        return success(**{resource.singular: resource.node.from_entity(outcome)})
 
     return strawberry.mutation(resolver=resolve, permission_classes=[IsAdmin])
 
@@ -229,12 +228,12 @@ def _set_active(resource: Resource, verb: str, *, active: bool) -> StrawberryFie
         InvalidStateError,
         ConflictError,
     )
-    operation = f"{verb.lower()}{resource.noun}"
 
     async def resolve(info: Info, input: toggle_input) -> result:  # type: ignore[valid-type]
-        outcome = await _run(
+        return await _run(
             info,
-            operation,
+            resource,
+            success,
             input.idempotency_key,
             set_configuration_active,
             lambda principal: SetConfigurationActive(
@@ -246,8 +245,5 @@ def _set_active(resource: Resource, verb: str, *, active: bool) -> StrawberryFie
                 expected_version=input.expected_version,
             ),
         )
-        if isinstance(outcome, DomainError):
-            return to_error(outcome)
-        return success(**{resource.singular: resource.node.from_entity(outcome)})
 
     return strawberry.mutation(resolver=resolve, permission_classes=[IsAdmin])
