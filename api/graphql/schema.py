@@ -26,6 +26,7 @@ from api.graphql.organization import OrganizationMutation, OrganizationQuery
 from api.graphql.permissions import AccessDenied
 from api.settings import Settings
 from domain.errors import DomainError
+from domain.ports import TransientConflict
 
 
 def _type_from_fields(name: str, fields: dict[str, Any]) -> type:
@@ -51,7 +52,7 @@ def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False  # parse/validation errors from graphql-core itself
-    return not isinstance(original, AccessDenied | DomainError)
+    return not isinstance(original, AccessDenied | DomainError | TransientConflict)
 
 
 class _Schema(strawberry.Schema):

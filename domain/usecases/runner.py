@@ -15,7 +15,10 @@ Result = TypeVar("Result")
 
 Handler = Callable[[Command, UnitOfWork, Clock], Awaitable[Result]]
 
-MAX_ATTEMPTS = 12
+# Writers to one stream (say, every admin of an organization) take turns through transaction
+# conflicts; give a busy moment room rather than a fixed, small number of attempts.
+RETRY_BUDGET_ATTEMPTS = 200
+MAX_BACKOFF_SECONDS = 0.05
 
 
 class MillisecondClock:
@@ -48,7 +51,7 @@ class Runner:
     ) -> Result:
         """Run ``handler`` in a fresh transaction; a ``TransientConflict`` re-runs it from the start
         (it re-reads everything, so the retry decides on current data)."""
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(RETRY_BUDGET_ATTEMPTS):
             try:
                 async with self._uow_factory() as uow:
                     if idempotency_key is not None:
@@ -61,7 +64,9 @@ class Runner:
                     await uow.commit()
                     return result
             except TransientConflict:
-                if attempt == MAX_ATTEMPTS - 1:
+                if attempt == RETRY_BUDGET_ATTEMPTS - 1:
                     raise
-                await asyncio.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+                # Full jitter spreads the colliding writers apart instead of re-colliding them.
+                backoff = min(MAX_BACKOFF_SECONDS, 0.001 * 2 ** min(attempt, 10))
+                await asyncio.sleep(random.uniform(0, backoff))
         raise AssertionError("unreachable")

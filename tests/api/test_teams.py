@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from domain.identity import Role
@@ -187,3 +189,17 @@ async def test_bad_paging_and_search_arguments_are_coded_validation_errors(
         refused.value.errors[0]["extensions"]["field"],
         refused.value.errors[0]["extensions"]["rule"],
     ) == (field, rule)
+
+
+async def test_many_admins_changing_one_organization_at_once_all_succeed(
+    server: Server, org_id: str
+) -> None:
+    """Every change of an organization appends to its configuration stream, so concurrent
+    admins collide there; each collision is retried, and nobody sees a failure."""
+    admin = token(org_id, Role.ADMIN)
+    results = await asyncio.gather(
+        *(execute(server, admin, CREATE_TEAM, {"input": {"name": f"Team {n}"}}) for n in range(24))
+    )
+    assert {result["createTeam"]["__typename"] for result in results} == {"CreateTeamSuccess"}
+    listed = await execute(server, admin, TEAMS, {"first": 100})
+    assert len(listed["teams"]["nodes"]) == 24
