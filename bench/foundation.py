@@ -43,6 +43,7 @@ from websockets.typing import Subprotocol  # noqa: E402
 
 from domain.identity import Role  # noqa: E402
 from persistence.embedded_mongod import EmbeddedMongo, find_mongod  # noqa: E402
+from tests.api.operations import CREATE_AGENT, CREATE_PROFILE, CREATE_TEAM, UPDATE_AGENT  # noqa: E402
 from tests.api.server import Server, new_org_id, start_server, token  # noqa: E402
 
 DEFAULT_ITERATIONS = 300
@@ -51,40 +52,6 @@ CONCURRENT_CLIENTS = 8
 THROUGHPUT_PER_CLIENT = 40  # 8 x 40 = 320 mutations for the throughput figure
 EVENT_TIMEOUT = 10.0  # seconds to wait for one event before the run is declared broken
 HTTP_TIMEOUT = 30.0
-
-CREATE_TEAM = """
-mutation($input: CreateTeamInput!) {
-  createTeam(input: $input) { __typename ... on CreateTeamSuccess { team { id } } }
-}
-"""
-
-CREATE_PROFILE = """
-mutation($input: CreateMultimediaProfileInput!) {
-  createMultimediaProfile(input: $input) {
-    __typename ... on CreateMultimediaProfileSuccess { multimediaProfile { id } }
-  }
-}
-"""
-
-CREATE_AGENT = """
-mutation($input: CreateAgentInput!) {
-  createAgent(input: $input) {
-    __typename
-    ... on CreateAgentSuccess { agent { id version } }
-    ... on ValidationError { field rule message }
-  }
-}
-"""
-
-UPDATE_AGENT = """
-mutation($input: UpdateAgentInput!) {
-  updateAgent(input: $input) {
-    __typename
-    ... on UpdateAgentSuccess { agent { id version } }
-    ... on Error { code message }
-  }
-}
-"""
 
 AGENT_EVENTS = """
 subscription($agentId: ID) {

@@ -17,6 +17,7 @@ from domain.identity import Role
 from domain.streams import agent_stream
 from persistence.database import make_client
 from tests.api.client import execute, websocket
+from tests.api.operations import CREATE_AGENT, CREATE_PROFILE, CREATE_TEAM, UPDATE_AGENT
 from tests.api.server import Server, token
 from tests.persistence.test_event_feed import kill_change_stream
 
@@ -30,40 +31,6 @@ subscription($agentId: ID, $after: Int) {
       seq eventId occurredAt cause { kind id } agentId change changedFields version
     }
     ... on ResyncRequired { headSeq message }
-  }
-}
-"""
-
-CREATE_TEAM = """
-mutation($input: CreateTeamInput!) {
-  createTeam(input: $input) { __typename ... on CreateTeamSuccess { team { id } } }
-}
-"""
-
-CREATE_PROFILE = """
-mutation($input: CreateMultimediaProfileInput!) {
-  createMultimediaProfile(input: $input) {
-    __typename ... on CreateMultimediaProfileSuccess { multimediaProfile { id } }
-  }
-}
-"""
-
-CREATE_AGENT = """
-mutation($input: CreateAgentInput!) {
-  createAgent(input: $input) {
-    __typename
-    ... on CreateAgentSuccess { agent { id version } }
-    ... on ValidationError { field rule message }
-  }
-}
-"""
-
-UPDATE_AGENT = """
-mutation($input: UpdateAgentInput!) {
-  updateAgent(input: $input) {
-    __typename
-    ... on UpdateAgentSuccess { agent { id version } }
-    ... on Error { code message }
   }
 }
 """
