@@ -15,12 +15,14 @@ from api.auth import TokenVerifier
 from api.settings import Settings
 from domain.ports import Clock
 from domain.usecases.runner import Runner
+from persistence.agent_sessions import AgentSessionQueries
 from persistence.configuration_queries import ConfigurationQueries
 from persistence.database import Retention, make_client, open_database
 from persistence.embedded_mongod import EmbeddedMongo, find_mongod
 from persistence.event_feed import EventFeed
 from persistence.event_store import EventReader
 from persistence.seed import seed_demo_if_empty
+from persistence.timers import TimerHandlers, TimerScheduler
 from persistence.unit_of_work import MongoUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class Services:
     events: EventReader
     feed: EventFeed
     configuration: ConfigurationQueries
+    agent_sessions: AgentSessionQueries
     verifier: TokenVerifier
 
     async def ready(self) -> tuple[bool, str]:
@@ -73,6 +76,11 @@ def embedded_mongod(settings: Settings) -> Iterator[str]:
         mongo.stop()
 
 
+def timer_handlers() -> TimerHandlers:
+    """What each kind of durable timer does when it fires; a use case registers its kind here."""
+    return TimerHandlers()
+
+
 @contextlib.asynccontextmanager
 async def open_services(
     settings: Settings, mongodb_url: str, clock: Clock | None = None
@@ -91,7 +99,9 @@ async def open_services(
         async with Broadcast("memory://") as broadcast:
             feed = EventFeed(broadcast)
             await feed.start()
+            timers = TimerScheduler(runner, timer_handlers())
             try:
+                await timers.start()
                 yield Services(
                     settings=settings,
                     clock=clock,
@@ -100,6 +110,7 @@ async def open_services(
                     events=EventReader(),
                     feed=feed,
                     configuration=ConfigurationQueries(),
+                    agent_sessions=AgentSessionQueries(),
                     verifier=TokenVerifier(
                         secret=settings.hs256_secret(),
                         jwks_url=settings.jwks_url,
@@ -108,6 +119,7 @@ async def open_services(
                     ),
                 )
             finally:
+                await timers.stop()
                 await feed.stop()
     finally:
         await client.close()

@@ -8,9 +8,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.agents.session import AgentSession
 from domain.configuration.base import ConfigEntity, ConfigKind, Dependent
 from domain.configuration.policies import OrganizationPolicies
 from domain.events import DomainEvent
+from domain.timers import Timer
 
 
 class Clock(Protocol):
@@ -71,6 +73,15 @@ class PoliciesRepository(Protocol):
     async def save(self, policies: OrganizationPolicies, *, expected_version: int) -> None: ...
 
 
+class AgentSessionRepository(Protocol):
+    async def get(self, org_id: str, agent_id: str) -> AgentSession | None: ...
+
+    async def save(self, session: AgentSession, *, expected_version: int) -> None:
+        """Store ``session`` if the stored one is still at ``expected_version`` (0: none stored
+        yet); otherwise raise ``TransientConflict``, so the use case re-runs on what is stored."""
+        ...
+
+
 class IdempotencyStore(Protocol):
     async def recall(self, key: IdempotencyKey, fingerprint: object) -> object | None:
         """The first result stored under ``key``, or None. A different request under the same key
@@ -80,12 +91,30 @@ class IdempotencyStore(Protocol):
     async def remember(self, key: IdempotencyKey, fingerprint: object, result: object) -> None: ...
 
 
+class TimerRepository(Protocol):
+    async def schedule(self, timer: Timer) -> None:
+        """Store ``timer`` in this transaction. Idempotent on its id: a timer already scheduled
+        under that id is left as it is."""
+        ...
+
+    async def cancel(self, timer_id: str) -> None:
+        """Remove the timer in this transaction, if it is (still) scheduled."""
+        ...
+
+    async def complete(self, timer_id: str) -> None:
+        """Remove a timer that is firing, in the firing transaction; raises ``TimerAlreadyFired``
+        when it is no longer scheduled, so the transaction does not commit."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One MongoDB transaction: repositories, the events to append, and the commit."""
 
     configuration: ConfigurationRepository
     policies: PoliciesRepository
+    agent_sessions: AgentSessionRepository
     idempotency: IdempotencyStore
+    timers: TimerRepository
 
     async def __aenter__(self) -> Self: ...
 

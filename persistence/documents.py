@@ -112,6 +112,77 @@ class IdempotencyDocument(Document):
         name = "idempotency"
 
 
+class TimerDocument(Document):
+    """A durable timer. ``lease_until`` is the earliest instant a scheduler may claim it: ``due_at``
+    when scheduled, pushed forward while an instance holds it (``owner``) or backs off after a
+    failed firing (``attempts``). So it is never before ``due_at``, and the smallest one says when
+    the next timer can fire."""
+
+    id: str  # type: ignore[assignment]  # deterministic from (kind, target, version)
+    org_id: str
+    kind: str
+    target_id: str
+    due_at: datetime
+    expected_version: int | None
+    payload: dict[str, str]
+    lease_until: datetime
+    owner: str | None = None
+    attempts: int = 0
+
+    class Settings:
+        name = "timers"
+        indexes = [
+            IndexModel([("due_at", ASCENDING)], name="due_at"),
+            IndexModel([("lease_until", ASCENDING)], name="lease_until"),
+        ]
+
+
+class AgentSessionDocument(Document):
+    """One agent's session (``_id`` is the agent id); ``data`` is the encoded domain session, the
+    other fields are copies that queries filter and sort on."""
+
+    id: str  # type: ignore[assignment]
+    org_id: str
+    logged_in: bool
+    state: str | None
+    team_id: str | None
+    state_since: datetime
+    name_key: str
+    accepts_offers: bool
+    active_task_count: int
+    pending_offer_count: int
+    # Active tasks per channel, e.g. {"CHAT": 2}: what capacity checks compare with the profile.
+    load: dict[str, int]
+    version: int
+    data: dict[str, Any]
+
+    class Settings:
+        name = "agent_sessions"
+        indexes = [
+            # Routing: the available agents of an organization, longest available first.
+            IndexModel(
+                [
+                    ("org_id", ASCENDING),
+                    ("state", ASCENDING),
+                    ("logged_in", ASCENDING),
+                    ("state_since", ASCENDING),
+                ],
+                name="by_state",
+            ),
+            IndexModel([("org_id", ASCENDING), ("team_id", ASCENDING)], name="by_team"),
+            # Who is logged in, by name: the transfer and consult dialog.
+            IndexModel(
+                [
+                    ("org_id", ASCENDING),
+                    ("logged_in", ASCENDING),
+                    ("name_key", ASCENDING),
+                    ("_id", ASCENDING),
+                ],
+                name="listing",
+            ),
+        ]
+
+
 DOCUMENT_MODELS: list[type[Document]] = [
     ConfigurationDocument,
     ConfigurationLockDocument,
@@ -119,4 +190,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     EventDocument,
     StreamHeadDocument,
     IdempotencyDocument,
+    TimerDocument,
+    AgentSessionDocument,
 ]

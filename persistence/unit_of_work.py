@@ -14,12 +14,14 @@ from pymongo.write_concern import WriteConcern
 from domain.events import DomainEvent
 from domain.ports import Clock, TransientConflict
 from persistence import event_store
+from persistence.agent_sessions import MongoAgentSessionRepository
 from persistence.configuration_repository import (
     MongoConfigurationRepository,
     MongoPoliciesRepository,
 )
 from persistence.errors import is_duplicate_key, is_transient
 from persistence.idempotency_store import MongoIdempotencyStore
+from persistence.timers import MongoTimerRepository
 
 _COMMIT_ATTEMPTS = 5
 
@@ -43,7 +45,9 @@ class MongoUnitOfWork:
         now = self._clock.now()
         self.configuration = MongoConfigurationRepository(session)
         self.policies = MongoPoliciesRepository(session)
+        self.agent_sessions = MongoAgentSessionRepository(session)
         self.idempotency = MongoIdempotencyStore(session, now)
+        self.timers = MongoTimerRepository(session)
         return self
 
     async def __aexit__(

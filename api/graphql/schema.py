@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.graphql.agent_events import AgentEventsSubscription
+from api.graphql.agent_states import AgentStatesMutation, AgentStatesQuery
 from api.graphql.configuration.crud import mutation_fields, query_fields
 from api.graphql.configuration.registry import RESOURCES
 from api.graphql.error_codes import DomainErrorCodes
@@ -82,8 +83,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(
             partial(MaskErrors, should_mask_error=_should_mask, error_message="Unexpected error.")
         )
-    query = merge_types("Query", (OrganizationQuery, _configuration_query()))
-    mutation = merge_types("Mutation", (OrganizationMutation, _configuration_mutation()))
+    query = merge_types("Query", (OrganizationQuery, _configuration_query(), AgentStatesQuery))
+    mutation = merge_types(
+        "Mutation", (OrganizationMutation, _configuration_mutation(), AgentStatesMutation)
+    )
     subscription = merge_types("Subscription", (AgentEventsSubscription,))
     return _Schema(
         query=query,

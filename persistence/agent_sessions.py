@@ -1,0 +1,123 @@
+"""Agent sessions in MongoDB: the repository use cases write through (inside their transaction) and
+the read side the API lists from (outside any transaction)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from domain.agents.session import AgentSession
+from domain.ports import TransientConflict
+from persistence.codec import decode, encode
+from persistence.configuration_queries import decode_cursor
+from persistence.documents import AgentSessionDocument
+
+
+def to_document(session: AgentSession) -> AgentSessionDocument:
+    return AgentSessionDocument(
+        id=session.agent_id,
+        org_id=session.org_id,
+        logged_in=session.logged_in,
+        state=None if session.state is None else session.state.value,
+        team_id=session.team_id,
+        state_since=session.state_since,
+        name_key=session.agent_name.strip().casefold(),
+        accepts_offers=session.accepts_offers,
+        active_task_count=session.active_task_count,
+        pending_offer_count=session.pending_offer_count,
+        load={entry.channel.value: entry.tasks for entry in session.load},
+        version=session.version,
+        data=encode(session),
+    )
+
+
+def from_row(row: dict[str, Any]) -> AgentSession:
+    return decode(AgentSession, row["data"])
+
+
+class MongoAgentSessionRepository:
+    def __init__(self, session: AsyncClientSession) -> None:
+        self._session = session
+        self._collection = AgentSessionDocument.get_pymongo_collection()
+
+    async def get(self, org_id: str, agent_id: str) -> AgentSession | None:
+        row = await self._collection.find_one(
+            {"_id": agent_id, "org_id": org_id}, session=self._session
+        )
+        return None if row is None else from_row(row)
+
+    async def save(self, session: AgentSession, *, expected_version: int) -> None:
+        """Optimistic: only over the version the use case read. Inside a snapshot transaction a
+        rival's commit surfaces as a write conflict (retried by the runner); the checks here catch
+        what slips past it, and re-running the use case re-decides on what is now stored."""
+        fields = to_document(session).model_dump(by_alias=True, exclude={"id", "revision_id"})
+        if expected_version == 0:
+            try:
+                await self._collection.insert_one(
+                    {"_id": session.agent_id, **fields}, session=self._session
+                )
+            except DuplicateKeyError as error:
+                raise TransientConflict(f"agent {session.agent_id!r} logged in twice") from error
+            return
+        result = await self._collection.update_one(
+            {"_id": session.agent_id, "org_id": session.org_id, "version": expected_version},
+            {"$set": fields},
+            session=self._session,
+        )
+        if result.matched_count == 0:
+            raise TransientConflict(f"the session of agent {session.agent_id!r} changed meanwhile")
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    items: Sequence[AgentSession]
+    cursors: Sequence[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _cursor(row: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([row["name_key"], row["_id"]]).encode()).decode()
+
+
+class AgentSessionQueries:
+    """Reads of the API: one session, and who is logged in (by name, keyset-paginated)."""
+
+    async def get(self, org_id: str, agent_id: str) -> AgentSession | None:
+        row = await AgentSessionDocument.get_pymongo_collection().find_one(
+            {"_id": agent_id, "org_id": org_id}
+        )
+        return None if row is None else from_row(row)
+
+    async def logged_in(
+        self, org_id: str, *, team_id: str | None, first: int, after: str | None
+    ) -> SessionPage:
+        query: dict[str, Any] = {"org_id": org_id, "logged_in": True}
+        if team_id is not None:
+            query["team_id"] = team_id
+        if after is not None:
+            name_key, agent_id = decode_cursor(after)
+            query["$or"] = [
+                {"name_key": {"$gt": name_key}},
+                {"name_key": name_key, "_id": {"$gt": agent_id}},
+            ]
+        rows = (
+            await AgentSessionDocument.get_pymongo_collection()
+            .find(query)
+            .sort([("name_key", 1), ("_id", 1)])
+            .limit(first + 1)
+            .to_list()
+        )
+        shown = rows[:first]
+        return SessionPage(
+            items=[from_row(row) for row in shown],
+            cursors=[_cursor(row) for row in shown],
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+        )
