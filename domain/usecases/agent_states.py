@@ -92,10 +92,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, clock: Clock) -> AgentSession:
         by=Actor(ActorKind.AGENT, principal.subject),
     )
     await _require_active(uow, principal.org_id, ConfigKind.TEAM, "teamId", cmd.team_id)
-    if cmd.idle_code_id is not None:
-        await _require_active(
-            uow, principal.org_id, ConfigKind.IDLE_CODE, "idleCodeId", cmd.idle_code_id
-        )
+    await _require_idle_code(uow, principal.org_id, cmd.idle_code_id)
     return await _store(uow, session, change)
 
 
@@ -112,10 +109,7 @@ async def set_agent_state(cmd: SetAgentState, uow: UnitOfWork, clock: Clock) -> 
     change = session.set_state(
         cmd.state, cmd.idle_code_id, now=clock.now(), by=acting.actor, reason=acting.reason
     )
-    if cmd.idle_code_id is not None:
-        await _require_active(
-            uow, acting.org_id, ConfigKind.IDLE_CODE, "idleCodeId", cmd.idle_code_id
-        )
+    await _require_idle_code(uow, acting.org_id, cmd.idle_code_id)
     return await _store(uow, session, change)
 
 
@@ -125,10 +119,7 @@ async def set_next_state(cmd: SetNextState, uow: UnitOfWork, clock: Clock) -> Ag
     change = session.set_next_state(
         cmd.state, cmd.idle_code_id, now=clock.now(), by=acting.actor, reason=acting.reason
     )
-    if cmd.idle_code_id is not None:
-        await _require_active(
-            uow, acting.org_id, ConfigKind.IDLE_CODE, "idleCodeId", cmd.idle_code_id
-        )
+    await _require_idle_code(uow, acting.org_id, cmd.idle_code_id)
     return await _store(uow, session, change)
 
 
@@ -137,6 +128,11 @@ async def cancel_next_state(cmd: CancelNextState, uow: UnitOfWork, clock: Clock)
     session = await _session(uow, acting.org_id, acting.agent_id, clock)
     change = session.cancel_next_state(now=clock.now(), by=acting.actor, reason=acting.reason)
     return await _store(uow, session, change)
+
+
+async def _require_idle_code(uow: UnitOfWork, org_id: str, idle_code_id: str | None) -> None:
+    if idle_code_id is not None:
+        await _require_active(uow, org_id, ConfigKind.IDLE_CODE, "idleCodeId", idle_code_id)
 
 
 async def _agent(uow: UnitOfWork, org_id: str, agent_id: str) -> Agent:
