@@ -9,13 +9,16 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import BulkWriteError
 
 from domain.events import DomainEvent, StoredEvent, event_type
+from domain.ports import TransientConflict
 from domain.streams import StreamKey
 from persistence.codec import decode, encode
 from persistence.documents import EventDocument, StreamHeadDocument
 
 REPLAY_BATCH = 500
+DUPLICATE_KEY = 11000
 
 
 async def append(
@@ -52,8 +55,16 @@ async def append(
                     "payload": payload,
                 }
             )
-    if rows:
+    if not rows:
+        return
+    try:
         await EventDocument.get_pymongo_collection().insert_many(rows, session=session)
+    except BulkWriteError as error:
+        # Two transactions that both created a new stream's head can each be handed seq 1;
+        # the (stream, seq) unique index stops the second, which retries and reads the head.
+        if all(failure.get("code") == DUPLICATE_KEY for failure in error.details["writeErrors"]):
+            raise TransientConflict("another transaction took this stream position") from error
+        raise
 
 
 def from_row(row: Mapping[str, Any]) -> StoredEvent:
