@@ -14,6 +14,10 @@ from pymongo import AsyncMongoClient
 from api.auth import TokenVerifier
 from api.settings import Settings
 from domain.ports import Clock
+from domain.timers import TimerKind
+from domain.usecases.offers import on_offer_deadline
+from domain.usecases.presence import presence_grace_expired
+from domain.usecases.routing import RouteAgent, RouteQueue, route_agent, route_queue
 from domain.usecases.runner import Runner
 from persistence.agent_sessions import AgentSessionQueries
 from persistence.configuration_queries import ConfigurationQueries
@@ -21,7 +25,10 @@ from persistence.database import Retention, make_client, open_database
 from persistence.embedded_mongod import EmbeddedMongo, find_mongod
 from persistence.event_feed import EventFeed
 from persistence.event_store import EventReader
+from persistence.presence import PresenceTracker
+from persistence.routing_sweep import RoutingSweep
 from persistence.seed import seed_demo_if_empty
+from persistence.tasks import TaskQueries
 from persistence.timers import TimerHandlers, TimerScheduler
 from persistence.unit_of_work import MongoUnitOfWork
 
@@ -45,7 +52,9 @@ class Services:
     feed: EventFeed
     configuration: ConfigurationQueries
     agent_sessions: AgentSessionQueries
+    tasks: TaskQueries
     verifier: TokenVerifier
+    presence: PresenceTracker  # agents' desktop connections (SPEC §2 presence)
 
     async def ready(self) -> tuple[bool, str]:
         try:
@@ -78,7 +87,16 @@ def embedded_mongod(settings: Settings) -> Iterator[str]:
 
 def timer_handlers() -> TimerHandlers:
     """What each kind of durable timer does when it fires; a use case registers its kind here."""
-    return TimerHandlers()
+    handlers = TimerHandlers()
+    handlers.register(TimerKind.OFFER_DEADLINE, on_offer_deadline)
+    handlers.register(TimerKind.PRESENCE_GRACE, presence_grace_expired)
+    return handlers
+
+
+def register_follow_ups(runner: Runner) -> None:
+    """What runs after a commit for the commands use cases defer: routing, above all."""
+    runner.on_deferred(RouteQueue, route_queue)
+    runner.on_deferred(RouteAgent, route_agent)
 
 
 @contextlib.asynccontextmanager
@@ -94,14 +112,21 @@ async def open_services(
             Retention(events=timedelta(days=settings.event_retention_days)),
         )
         runner = Runner(lambda: MongoUnitOfWork(client, clock), clock)
+        register_follow_ups(runner)
         if settings.seed_demo:
             await seed_demo_if_empty(runner)
         async with Broadcast("memory://") as broadcast:
             feed = EventFeed(broadcast)
             await feed.start()
             timers = TimerScheduler(runner, timer_handlers())
+            sweep = RoutingSweep(runner, interval=settings.routing_sweep_seconds)
+            # Presence: heartbeat for this instance's agent WebSockets, sweep of dead instances'.
+            heartbeat = timedelta(seconds=settings.presence_heartbeat_seconds)
+            presence = PresenceTracker(runner, heartbeat=heartbeat)
             try:
                 await timers.start()
+                sweep.start()
+                await presence.start()
                 yield Services(
                     settings=settings,
                     clock=clock,
@@ -111,14 +136,18 @@ async def open_services(
                     feed=feed,
                     configuration=ConfigurationQueries(),
                     agent_sessions=AgentSessionQueries(),
+                    tasks=TaskQueries(),
                     verifier=TokenVerifier(
                         secret=settings.hs256_secret(),
                         jwks_url=settings.jwks_url,
                         issuer=settings.jwt_issuer,
                         audience=settings.jwt_audience,
                     ),
+                    presence=presence,
                 )
             finally:
+                await presence.stop()
+                await sweep.stop()
                 await timers.stop()
                 await feed.stop()
     finally:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     subscriber_max_pending: int = 1000
 
     event_retention_days: float = 7.0
+    # How often each instance vouches for the agents' WebSockets it holds; one gone unvouched for
+    # three heartbeats (its instance crashed) counts as closed (SPEC §2 presence).
+    presence_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    # How often each instance routes every queue with waiting tasks, in case a follow-up was lost.
+    routing_sweep_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def is_development(self) -> bool:

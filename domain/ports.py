@@ -6,13 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from domain.agents.session import AgentSession
+from domain.channels import Channel
 from domain.configuration.base import ConfigEntity, ConfigKind, Dependent
 from domain.configuration.policies import OrganizationPolicies
 from domain.events import DomainEvent
+from domain.tasks.offers import Offer
+from domain.tasks.task import Task
 from domain.timers import Timer
+
+if TYPE_CHECKING:  # the use-case module imports this one
+    from domain.usecases.presence import AgentPresence
 
 
 class Clock(Protocol):
@@ -81,6 +87,55 @@ class AgentSessionRepository(Protocol):
         yet); otherwise raise ``TransientConflict``, so the use case re-runs on what is stored."""
         ...
 
+    async def candidates(
+        self,
+        org_id: str,
+        channel: Channel,
+        team_ids: Sequence[str],
+        skills: Sequence[tuple[str, int]],
+        limit: int,
+    ) -> Sequence[AgentSession]:
+        """Sessions of these teams open for offers on ``channel`` holding every (skill, minimum
+        level), available longest first."""
+        ...
+
+
+class TaskRepository(Protocol):
+    async def get(self, org_id: str, task_id: str) -> Task | None: ...
+
+    async def add(self, task: Task) -> None: ...
+
+    async def save(self, task: Task, *, expected_version: int) -> None:
+        """Conditional on the stored version, like ``AgentSessionRepository.save``."""
+        ...
+
+    async def waiting(
+        self, org_id: str, queue_ids: Sequence[str], channels: Sequence[Channel], limit: int
+    ) -> Sequence[Task]:
+        """``QUEUED`` tasks of these queues and channels, the first ``limit`` in routing order."""
+        ...
+
+
+class OfferRepository(Protocol):
+    async def get(self, org_id: str, offer_id: str) -> Offer | None: ...
+
+    async def add(self, offer: Offer) -> None: ...
+
+    async def save(self, offer: Offer, *, expected_version: int) -> None: ...
+
+    async def pending_for(self, org_id: str, agent_id: str) -> Sequence[Offer]:
+        """The agent's open offers, earliest first."""
+        ...
+
+
+class PresenceRepository(Protocol):
+    async def get(self, org_id: str, agent_id: str) -> AgentPresence | None: ...
+
+    async def save(self, presence: AgentPresence, *, expected_version: int) -> None:
+        """Conditional on the stored version (0: none stored yet), like
+        ``AgentSessionRepository.save``."""
+        ...
+
 
 class IdempotencyStore(Protocol):
     async def recall(self, key: IdempotencyKey, fingerprint: object) -> object | None:
@@ -113,8 +168,11 @@ class UnitOfWork(Protocol):
     configuration: ConfigurationRepository
     policies: PoliciesRepository
     agent_sessions: AgentSessionRepository
+    tasks: TaskRepository
+    offers: OfferRepository
     idempotency: IdempotencyStore
     timers: TimerRepository
+    presence: PresenceRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -126,6 +184,14 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def emit(self, *events: DomainEvent) -> None: ...
+
+    def defer(self, *commands: object) -> None:
+        """Commands to run after this transaction commits, each in its own (routing that the
+        change made possible); dropped if it does not commit."""
+        ...
+
+    @property
+    def deferred(self) -> Sequence[object]: ...
 
     async def commit(self) -> None: ...
 

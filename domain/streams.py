@@ -43,5 +43,11 @@ def queue_stats_stream(org_id: str) -> StreamKey:
     return _org(org_id, "queue-stats")
 
 
+def activity_channel(org_id: str) -> StreamKey:
+    """Not a stored stream: each instance's feed republishes every event of the organization here,
+    for views recomputed on any change (queue statistics)."""
+    return _org(org_id, "activity")
+
+
 def deliveries_stream(org_id: str, channel: str) -> StreamKey:
     return _org(org_id, "deliveries", channel)

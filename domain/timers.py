@@ -25,6 +25,7 @@ class TimerKind(StrEnum):
     RECORDING_RESUME = "RECORDING_RESUME"
     WRAP_UP_TIMEOUT = "WRAP_UP_TIMEOUT"
     CALLBACK_WINDOW = "CALLBACK_WINDOW"
+    PRESENCE_GRACE = "PRESENCE_GRACE"
 
 
 def timer_id(kind: TimerKind, target_id: str, expected_version: int | None) -> str:

@@ -13,16 +13,22 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from domain.agents.session import AgentSession
+from domain.channels import Channel
 from domain.ports import TransientConflict
 from persistence.codec import decode, encode
 from persistence.configuration_queries import decode_cursor
 from persistence.documents import AgentSessionDocument
 
 
+def session_key(org_id: str, agent_id: str) -> str:
+    return f"{org_id}/{agent_id}"
+
+
 def to_document(session: AgentSession) -> AgentSessionDocument:
     return AgentSessionDocument(
-        id=session.agent_id,
+        id=session_key(session.org_id, session.agent_id),
         org_id=session.org_id,
+        agent_id=session.agent_id,
         logged_in=session.logged_in,
         state=None if session.state is None else session.state.value,
         team_id=session.team_id,
@@ -31,7 +37,9 @@ def to_document(session: AgentSession) -> AgentSessionDocument:
         accepts_offers=session.accepts_offers,
         active_task_count=session.active_task_count,
         pending_offer_count=session.pending_offer_count,
-        load={entry.channel.value: entry.tasks for entry in session.load},
+        load={entry.channel.value: entry.tasks for entry in session.load if entry.tasks},
+        open_channels=[channel.value for channel in session.open_channels],
+        ready_since=session.ready_since,
         version=session.version,
         data=encode(session),
     )
@@ -48,7 +56,7 @@ class MongoAgentSessionRepository:
 
     async def get(self, org_id: str, agent_id: str) -> AgentSession | None:
         row = await self._collection.find_one(
-            {"_id": agent_id, "org_id": org_id}, session=self._session
+            {"_id": session_key(org_id, agent_id)}, session=self._session
         )
         return None if row is None else from_row(row)
 
@@ -60,18 +68,45 @@ class MongoAgentSessionRepository:
         if expected_version == 0:
             try:
                 await self._collection.insert_one(
-                    {"_id": session.agent_id, **fields}, session=self._session
+                    {"_id": session_key(session.org_id, session.agent_id), **fields},
+                    session=self._session,
                 )
             except DuplicateKeyError as error:
                 raise TransientConflict(f"agent {session.agent_id!r} logged in twice") from error
             return
         result = await self._collection.update_one(
-            {"_id": session.agent_id, "org_id": session.org_id, "version": expected_version},
+            {"_id": session_key(session.org_id, session.agent_id), "version": expected_version},
             {"$set": fields},
             session=self._session,
         )
         if result.matched_count == 0:
             raise TransientConflict(f"the session of agent {session.agent_id!r} changed meanwhile")
+
+    async def candidates(
+        self,
+        org_id: str,
+        channel: Channel,
+        team_ids: Sequence[str],
+        skills: Sequence[tuple[str, int]],
+        limit: int,
+    ) -> Sequence[AgentSession]:
+        query: dict[str, Any] = {
+            "org_id": org_id,
+            "open_channels": channel.value,
+            "team_id": {"$in": list(team_ids)},
+        }
+        if skills:
+            query["$and"] = [
+                {"data.routing.skills": {"$elemMatch": {"name": name, "level": {"$gte": level}}}}
+                for name, level in skills
+            ]
+        rows = (
+            await self._collection.find(query, session=self._session)
+            .sort([("ready_since", 1), ("_id", 1)])
+            .limit(limit)
+            .to_list()
+        )
+        return [from_row(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -87,11 +122,33 @@ def _cursor(row: dict[str, Any]) -> str:
 
 
 class AgentSessionQueries:
-    """Reads of the API: one session, and who is logged in (by name, keyset-paginated)."""
+    """Reads of the API: one session, who is logged in (by name, keyset-paginated), and how many
+    agents of some teams are in each state."""
+
+    async def states_by_team(
+        self, org_id: str, team_ids: Sequence[str]
+    ) -> dict[str, dict[str, int]]:
+        """{team id: {state: agents}} for logged-in agents of these teams."""
+        cursor = await AgentSessionDocument.get_pymongo_collection().aggregate(
+            [
+                {
+                    "$match": {
+                        "org_id": org_id,
+                        "logged_in": True,
+                        "team_id": {"$in": list(team_ids)},
+                    }
+                },
+                {"$group": {"_id": {"team": "$team_id", "state": "$state"}, "agents": {"$sum": 1}}},
+            ]
+        )
+        counts: dict[str, dict[str, int]] = {}
+        async for row in cursor:
+            counts.setdefault(row["_id"]["team"], {})[row["_id"]["state"]] = row["agents"]
+        return counts
 
     async def get(self, org_id: str, agent_id: str) -> AgentSession | None:
         row = await AgentSessionDocument.get_pymongo_collection().find_one(
-            {"_id": agent_id, "org_id": org_id}
+            {"_id": session_key(org_id, agent_id)}
         )
         return None if row is None else from_row(row)
 

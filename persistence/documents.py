@@ -138,11 +138,13 @@ class TimerDocument(Document):
 
 
 class AgentSessionDocument(Document):
-    """One agent's session (``_id`` is the agent id); ``data`` is the encoded domain session, the
-    other fields are copies that queries filter and sort on."""
+    """One agent's session (``_id`` is ``<org>/<agent>``: agent ids are unique per organization
+    only); ``data`` is the encoded domain session, the other fields are copies that queries filter
+    and sort on."""
 
     id: str  # type: ignore[assignment]
     org_id: str
+    agent_id: str
     logged_in: bool
     state: str | None
     team_id: str | None
@@ -151,25 +153,32 @@ class AgentSessionDocument(Document):
     accepts_offers: bool
     active_task_count: int
     pending_offer_count: int
-    # Active tasks per channel, e.g. {"CHAT": 2}: what capacity checks compare with the profile.
+    # Active tasks per channel, e.g. {"CHAT": 2}.
     load: dict[str, int]
+    # The channels routing may offer on now (AVAILABLE, below capacity, voice rules kept).
+    open_channels: list[str]
+    ready_since: datetime | None
     version: int
     data: dict[str, Any]
 
     class Settings:
         name = "agent_sessions"
         indexes = [
-            # Routing: the available agents of an organization, longest available first.
+            # Routing: who can take a task of this channel, longest available first.
             IndexModel(
                 [
                     ("org_id", ASCENDING),
-                    ("state", ASCENDING),
-                    ("logged_in", ASCENDING),
-                    ("state_since", ASCENDING),
+                    ("open_channels", ASCENDING),
+                    ("team_id", ASCENDING),
+                    ("ready_since", ASCENDING),
                 ],
-                name="by_state",
+                name="routing",
             ),
-            IndexModel([("org_id", ASCENDING), ("team_id", ASCENDING)], name="by_team"),
+            # Queue snapshots: agents of the organization by team and state.
+            IndexModel(
+                [("org_id", ASCENDING), ("team_id", ASCENDING), ("state", ASCENDING)],
+                name="by_team",
+            ),
             # Who is logged in, by name: the transfer and consult dialog.
             IndexModel(
                 [
@@ -183,6 +192,30 @@ class AgentSessionDocument(Document):
         ]
 
 
+class PresenceDocument(Document):
+    """One agent's desktop connections (``_id`` is ``<org>/<agent>``), the encoded domain
+    ``AgentPresence`` field for field: ``connections`` is a list of ``{id, instance, last_seen}``
+    whose ``last_seen`` each instance's heartbeat refreshes in place."""
+
+    id: str  # type: ignore[assignment]
+    org_id: str
+    agent_id: str
+    connections: list[dict[str, Any]]
+    gone_at: datetime | None
+    absences: int
+    version: int
+
+    class Settings:
+        name = "presence"
+        indexes = [
+            # The heartbeat finds its own connections; the sweep the stale ones.
+            IndexModel([("connections.id", ASCENDING)], name="connection"),
+            IndexModel([("connections.last_seen", ASCENDING)], name="last_seen"),
+        ]
+
+
+from persistence.task_documents import OfferDocument, TaskDocument  # noqa: E402
+
 DOCUMENT_MODELS: list[type[Document]] = [
     ConfigurationDocument,
     ConfigurationLockDocument,
@@ -192,4 +225,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     IdempotencyDocument,
     TimerDocument,
     AgentSessionDocument,
+    TaskDocument,
+    OfferDocument,
+    PresenceDocument,
 ]

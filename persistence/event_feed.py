@@ -13,7 +13,7 @@ from broadcaster import Broadcast
 from pymongo.errors import PyMongoError
 
 from domain.events import ResyncRequired, StoredEvent
-from domain.streams import StreamKey
+from domain.streams import StreamKey, activity_channel
 from persistence.documents import EventDocument
 from persistence.event_store import EventReader, from_row
 
@@ -78,6 +78,7 @@ class EventFeed:
                     async for change in stream:
                         row = change["fullDocument"]
                         await self._broadcast.publish(row["stream"], row)
+                        await self._broadcast.publish(activity_channel(row["org_id"]), row)
                         self._resume_token = stream.resume_token
                 self.last_error = "change stream invalidated (events collection dropped or renamed)"
             except PyMongoError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -21,6 +22,8 @@ from persistence.configuration_repository import (
 )
 from persistence.errors import is_duplicate_key, is_transient
 from persistence.idempotency_store import MongoIdempotencyStore
+from persistence.presence import MongoPresenceRepository
+from persistence.tasks import MongoOfferRepository, MongoTaskRepository
 from persistence.timers import MongoTimerRepository
 
 _COMMIT_ATTEMPTS = 5
@@ -32,6 +35,7 @@ class MongoUnitOfWork:
         self._clock = clock
         self._session: AsyncClientSession | None = None
         self._events: list[DomainEvent] = []
+        self._deferred: list[object] = []
         self._committed = False
 
     async def __aenter__(self) -> Self:
@@ -48,6 +52,9 @@ class MongoUnitOfWork:
         self.agent_sessions = MongoAgentSessionRepository(session)
         self.idempotency = MongoIdempotencyStore(session, now)
         self.timers = MongoTimerRepository(session)
+        self.presence = MongoPresenceRepository(session)
+        self.tasks = MongoTaskRepository(session)
+        self.offers = MongoOfferRepository(session)
         return self
 
     async def __aexit__(
@@ -69,6 +76,13 @@ class MongoUnitOfWork:
 
     def emit(self, *events: DomainEvent) -> None:
         self._events.extend(events)
+
+    def defer(self, *commands: object) -> None:
+        self._deferred.extend(command for command in commands if command not in self._deferred)
+
+    @property
+    def deferred(self) -> Sequence[object]:
+        return tuple(self._deferred) if self._committed else ()
 
     async def commit(self) -> None:
         session = self._require_session()

@@ -21,10 +21,14 @@ from api.graphql.agent_events import AgentEventsSubscription
 from api.graphql.agent_states import AgentStatesMutation, AgentStatesQuery
 from api.graphql.configuration.crud import mutation_fields, query_fields
 from api.graphql.configuration.registry import RESOURCES
+from api.graphql.contacts import ContactsMutation
 from api.graphql.error_codes import DomainErrorCodes
 from api.graphql.errors import ERROR_TYPES
+from api.graphql.offers import OffersMutation, OffersQuery, OffersSubscription
 from api.graphql.organization import OrganizationMutation, OrganizationQuery
 from api.graphql.permissions import AccessDenied
+from api.graphql.supervision import SupervisionQuery, SupervisionSubscription
+from api.graphql.tasks import TasksQuery
 from api.settings import Settings
 from domain.errors import DomainError
 from domain.ports import TransientConflict
@@ -83,11 +87,30 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(
             partial(MaskErrors, should_mask_error=_should_mask, error_message="Unexpected error.")
         )
-    query = merge_types("Query", (OrganizationQuery, _configuration_query(), AgentStatesQuery))
-    mutation = merge_types(
-        "Mutation", (OrganizationMutation, _configuration_mutation(), AgentStatesMutation)
+    query = merge_types(
+        "Query",
+        (
+            OrganizationQuery,
+            _configuration_query(),
+            AgentStatesQuery,
+            TasksQuery,
+            OffersQuery,
+            SupervisionQuery,
+        ),
     )
-    subscription = merge_types("Subscription", (AgentEventsSubscription,))
+    mutation = merge_types(
+        "Mutation",
+        (
+            OrganizationMutation,
+            _configuration_mutation(),
+            AgentStatesMutation,
+            ContactsMutation,
+            OffersMutation,
+        ),
+    )
+    subscription = merge_types(
+        "Subscription", (AgentEventsSubscription, OffersSubscription, SupervisionSubscription)
+    )
     return _Schema(
         query=query,
         mutation=mutation,

@@ -26,6 +26,7 @@ from api.auth import AuthenticationFailed, bearer_token
 from api.bootstrap import Services
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
+from domain.identity import Role
 
 # graphql-transport-ws: 4403 Forbidden is what clients expect for a refused or lapsed identity.
 CLOSE_FORBIDDEN = 4403
@@ -39,6 +40,9 @@ def close_reason(text: str) -> str:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    # The agent desktop connection presence tracks (SPEC §2), while this socket is open.
+    presence_id: str | None = None
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload") or {}
         if (
@@ -58,7 +62,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_received = True
             await self.websocket.close(code=CLOSE_FORBIDDEN, reason=close_reason(str(error)))
             return
+        await self.track_presence()
         await super().handle_connection_init(message)
+
+    async def track_presence(self) -> None:
+        """Before the ack: once acknowledged, an agent's desktop counts as connected."""
+        principal = self.context.principal
+        if principal is not None and principal.has(Role.AGENT):
+            tracker = self.context.services.presence
+            self.presence_id = await tracker.connected(principal.org_id, principal.subject)
 
     async def shutdown(self) -> None:
         task = self.context.expiry_task
@@ -67,6 +79,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await super().shutdown()
+        if self.presence_id is not None:
+            await self.context.services.presence.disconnected(self.presence_id)
+            self.presence_id = None
 
 
 class OmnideskGraphQL(GraphQL[Context, None]):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from domain.agents.states import AgentState, ChannelLoad
+from domain.agents.states import AgentState, ChannelLoad, StateChangeReason
 from domain.channels import Channel
 from domain.configuration.agents import Agent
 from domain.errors import Forbidden, ValidationFailed
@@ -47,13 +47,14 @@ def check_idle_code(state: AgentState, idle_code_id: str | None) -> None:
         )
 
 
-def with_tasks(
-    load: Sequence[ChannelLoad], channel: Channel, tasks: int
+def with_load(
+    load: Sequence[ChannelLoad], channel: Channel, tasks: int, offers: int
 ) -> tuple[ChannelLoad, ...]:
-    """``load`` with ``tasks`` on ``channel`` (an entry at zero disappears), in channel order."""
+    """``load`` with ``tasks`` and ``offers`` on ``channel`` (an entry at zero disappears), in
+    channel order."""
     others = [entry for entry in load if entry.channel is not channel]
-    if tasks:
-        others.append(ChannelLoad(channel, tasks))
+    if tasks or offers:
+        others.append(ChannelLoad(channel, tasks, offers))
     return tuple(sorted(others, key=lambda entry: entry.channel.value))
 
 
@@ -63,14 +64,20 @@ def broken_invariants(session: AgentSession) -> list[str]:
     logged_in = session.logged_in
     if logged_in != (session.state is not None) or logged_in != (session.team_id is not None):
         broken.append("logged in must go with a state and a team, logged out with neither")
-    if (session.state is AgentState.IDLE) != (session.idle_code_id is not None):
-        broken.append("an idle code goes with IDLE and only with IDLE")
+    if session.idle_code_id is not None and session.state is not AgentState.IDLE:
+        broken.append("an idle code goes only with IDLE")
+    if (
+        session.state is AgentState.IDLE
+        and session.idle_code_id is None
+        and session.state_reason is not StateChangeReason.DISCONNECTED
+    ):
+        broken.append("IDLE has an idle code unless the system set it for a lost connection")
     if not logged_in and (session.has_work or session.next_state is not None):
         broken.append("a logged-out agent has no work and no next state")
     if session.next_state is not None and not session.has_work:
         broken.append("a next state is pending only while work is in progress")
-    if session.pending_offer_count < 0 or any(entry.tasks <= 0 for entry in session.load):
-        broken.append("load entries are positive and offer counts not negative")
+    if any(entry.tasks < 0 or entry.offers < 0 or entry.total == 0 for entry in session.load):
+        broken.append("load entries are positive and never negative")
     if len({entry.channel for entry in session.load}) != len(session.load):
         broken.append("one load entry per channel")
     return broken

@@ -23,7 +23,7 @@ from domain.agents.events import (
     AgentSessionEvent,
     AgentStateChanged,
 )
-from domain.agents.rules import check_idle_code, check_log_in, with_tasks
+from domain.agents.rules import check_idle_code, check_log_in, with_load
 from domain.agents.states import (
     LOGGED_OUT,
     REQUESTABLE_STATES,
@@ -31,10 +31,12 @@ from domain.agents.states import (
     ChannelLoad,
     NextState,
     NextStateKind,
+    RoutingProfile,
     StateChangeReason,
 )
 from domain.channels import Channel
 from domain.configuration.agents import Agent
+from domain.configuration.profiles import MultimediaProfile, VoiceMode
 from domain.errors import InvalidState, ValidationFailed
 from domain.identity import Actor
 
@@ -71,9 +73,12 @@ class AgentSession:
     state_reason: StateChangeReason | None = None
     state_changed_by: Actor | None = None
     next_state: NextState | None = None
-    # Maintained by routing: active tasks per channel and offers awaiting an answer.
+    # Maintained by routing: active tasks and offers awaiting an answer, per channel.
     load: tuple[ChannelLoad, ...] = ()
-    pending_offer_count: int = 0
+    routing: RoutingProfile = dataclasses.field(default_factory=RoutingProfile)
+    # Longest-available routing picks the oldest: when the agent became AVAILABLE or last got an
+    # offer, whichever is later, so work spreads over the agents instead of piling on one.
+    ready_since: datetime | None = None
     version: int = 0
 
     @classmethod
@@ -93,6 +98,10 @@ class AgentSession:
         return sum(entry.tasks for entry in self.load)
 
     @property
+    def pending_offer_count(self) -> int:
+        return sum(entry.offers for entry in self.load)
+
+    @property
     def has_work(self) -> bool:
         return self.active_task_count > 0 or self.pending_offer_count > 0
 
@@ -103,7 +112,43 @@ class AgentSession:
         return self.logged_in and self.state is AgentState.AVAILABLE and self.next_state is None
 
     def tasks_on(self, channel: Channel) -> int:
-        return next((entry.tasks for entry in self.load if entry.channel is channel), 0)
+        return self._load_on(channel).tasks
+
+    def offers_on(self, channel: Channel) -> int:
+        return self._load_on(channel).offers
+
+    def free_capacity(self, channel: Channel) -> int:
+        """How many more offers of ``channel`` the profile allows now, ignoring the state. An
+        exclusive-voice agent takes no digital work while on (or offered) a call, and no call
+        while holding digital work; a blended one may."""
+        if self.routing.voice_mode is VoiceMode.EXCLUSIVE:
+            on_voice = self._load_on(Channel.VOICE).total > 0
+            on_digital = any(e.total for e in self.load if e.channel is not Channel.VOICE)
+            if (channel is Channel.VOICE and on_digital) or (
+                channel is not Channel.VOICE and on_voice
+            ):
+                return 0
+        return max(0, self.routing.capacity(channel) - self._load_on(channel).total)
+
+    def room_for_one_more(self, channel: Channel) -> bool:
+        """+1 contact (MAX): free capacity on ``channel`` — or, for an agent on one call and
+        nothing else, a digital channel of the profile even under exclusive voice."""
+        if not self.accepts_offers:
+            return False
+        if self.free_capacity(channel) > 0:
+            return True
+        only_a_call = [(e.channel, e.tasks, e.offers) for e in self.load] == [(Channel.VOICE, 1, 0)]
+        return only_a_call and channel is not Channel.VOICE and self.routing.capacity(channel) > 0
+
+    @property
+    def open_channels(self) -> tuple[Channel, ...]:
+        """The channels routing may offer to this agent now (stored, so queries can filter)."""
+        if not self.accepts_offers:
+            return ()
+        return tuple(c.channel for c in self.routing.capacities if self.free_capacity(c.channel))
+
+    def _load_on(self, channel: Channel) -> ChannelLoad:
+        return next((e for e in self.load if e.channel is channel), ChannelLoad(channel, 0))
 
     def seconds_in_state(self, now: datetime) -> int:
         return max(0, int((now - self.state_since).total_seconds()))
@@ -113,6 +158,7 @@ class AgentSession:
     def log_in(
         self,
         agent: Agent,
+        profile: MultimediaProfile,
         *,
         team_id: str,
         dial_number: str | None,
@@ -133,6 +179,9 @@ class AgentSession:
             team_id=team_id,
             dial_number=dial_number,
             next_state=None,
+            routing=RoutingProfile(
+                skills=agent.skills, capacities=profile.channels, voice_mode=profile.voice_mode
+            ),
             **_state_fields(state, idle_code_id, StateChangeReason.LOGIN, now, by),
         )
         event = AgentLoggedIn(
@@ -189,6 +238,19 @@ class AgentSession:
             raise InvalidState("the agent is already in RONA", current_state=self.status)
         return self._changed(AgentState.RONA, None, now=now, by=by, reason=StateChangeReason.RONA)
 
+    def went_disconnected(self, *, now: datetime, by: Actor) -> Transition:
+        """Every desktop connection of an AVAILABLE agent stayed gone past the grace period: no
+        more offers. The agent is IDLE without a code, reason ``DISCONNECTED``, until they pick a
+        state again; work in progress is left alone."""
+        self._require_logged_in()
+        if self.state is not AgentState.AVAILABLE:
+            raise InvalidState(
+                "only an AVAILABLE agent is made unavailable", current_state=self.status
+            )
+        return self._changed(
+            AgentState.IDLE, None, now=now, by=by, reason=StateChangeReason.DISCONNECTED
+        )
+
     # --- next state -------------------------------------------------------------------------
 
     def set_next_state(
@@ -233,29 +295,27 @@ class AgentSession:
 
     def adjust_load(
         self,
+        channel: Channel,
         *,
-        channel: Channel | None = None,
         tasks: int = 0,
         offers: int = 0,
         now: datetime,
         by: Actor,
     ) -> Transition:
-        """Routing's one primitive: add or remove tasks of ``channel`` and pending offers (an
-        accepted offer is ``tasks=+1, offers=-1`` in one call). When the last piece of work goes,
-        a pending next state applies in the same transition."""
+        """Routing's one primitive: add or remove tasks and pending offers of ``channel`` (an
+        accepted offer is ``tasks=+1, offers=-1`` in one call; a new offer also makes the agent the
+        most recently served). When the last piece of work goes, a pending next state applies in the
+        same transition."""
         if not (tasks or offers):
             raise ValueError("nothing to adjust")
         if (tasks > 0 or offers > 0) and not self.logged_in:
             raise InvalidState("a logged-out agent takes no work", current_state=self.status)
-        load = self.load
-        if tasks:
-            if channel is None:
-                raise ValueError("tasks are counted per channel: name the channel")
-            load = with_tasks(load, channel, self.tasks_on(channel) + tasks)
-        offer_count = self.pending_offer_count + offers
-        if offer_count < 0 or any(entry.tasks < 0 for entry in load):
+        current = self._load_on(channel)
+        if current.tasks + tasks < 0 or current.offers + offers < 0:
             raise ValueError("the load cannot go below zero")
-        loaded = dataclasses.replace(self, load=load, pending_offer_count=offer_count)
+        load = with_load(self.load, channel, current.tasks + tasks, current.offers + offers)
+        ready_since = now if offers > 0 else self.ready_since
+        loaded = dataclasses.replace(self, load=load, ready_since=ready_since)
         if loaded.next_state is not None and not loaded.has_work:
             return loaded._apply(loaded.next_state, now=now, by=by, immediate=False)
         return Transition(loaded._next(), ())
@@ -353,6 +413,7 @@ def _state_fields(
     by: Actor,
 ) -> dict[str, Any]:
     return {
+        "ready_since": now if state is AgentState.AVAILABLE else None,
         "state": state,
         "idle_code_id": idle_code_id,
         "state_since": now,

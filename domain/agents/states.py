@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.channels import Channel
+from domain.configuration.agents import Skill
+from domain.configuration.profiles import ChannelCapacity, VoiceMode
 from domain.identity import Actor
 
 # What ``InvalidState.current_state`` says for an agent who is not logged in.
@@ -53,7 +55,29 @@ class NextState:
 
 @dataclass(frozen=True)
 class ChannelLoad:
-    """Active tasks of one channel (offers are counted apart, in ``pending_offer_count``)."""
+    """Active tasks and offers awaiting an answer on one channel; both count against capacity."""
 
     channel: Channel
     tasks: int
+    offers: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.tasks + self.offers
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingProfile:
+    """What routing needs of the agent, copied at log-in from the agent and its multimedia
+    profile: a change to either applies from the next log-in (as in Webex Contact Center), and
+    routing never reads configuration per candidate."""
+
+    skills: tuple[Skill, ...] = ()
+    capacities: tuple[ChannelCapacity, ...] = ()
+    voice_mode: VoiceMode = VoiceMode.BLENDED
+
+    def capacity(self, channel: Channel) -> int:
+        return next((c.max_concurrent for c in self.capacities if c.channel is channel), 0)
+
+    def skill_level(self, name: str) -> int:
+        return next((skill.level for skill in self.skills if skill.name == name), 0)

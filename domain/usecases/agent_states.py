@@ -13,9 +13,11 @@ from domain.agents.session import AgentSession, Transition
 from domain.agents.states import AgentState, NextStateKind, StateChangeReason
 from domain.configuration.agents import Agent
 from domain.configuration.base import ConfigKind
+from domain.configuration.profiles import MultimediaProfile
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.identity import Actor, ActorKind, Principal, Role
 from domain.ports import Clock, UnitOfWork
+from domain.usecases.routing import routing_after
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,14 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, clock: Clock) -> AgentSession:
         raise Forbidden("only agents log in, each as themselves")
     agent = await _agent(uow, principal.org_id, principal.subject)
     session = await _session(uow, principal.org_id, agent.id, clock)
+    profile = await uow.configuration.get(
+        principal.org_id, ConfigKind.MULTIMEDIA_PROFILE, agent.profile_id
+    )
+    if not isinstance(profile, MultimediaProfile):
+        raise NotFound(ConfigKind.MULTIMEDIA_PROFILE.value, agent.profile_id)
     change = session.log_in(
         agent,
+        profile,
         team_id=cmd.team_id,
         dial_number=cmd.dial_number,
         idle_code_id=cmd.idle_code_id,
@@ -166,4 +174,7 @@ async def _require_active(
 async def _store(uow: UnitOfWork, before: AgentSession, change: Transition) -> AgentSession:
     await uow.agent_sessions.save(change.session, expected_version=before.version)
     uow.emit(*change.events)
+    follow_up = routing_after(before, change.session)
+    if follow_up is not None:
+        uow.defer(follow_up)
     return change.session

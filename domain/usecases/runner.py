@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.ports import Clock, IdempotencyKey, TransientConflict, UnitOfWork, UnitOfWorkFactory
 
@@ -14,6 +15,8 @@ Command = TypeVar("Command")
 Result = TypeVar("Result")
 
 Handler = Callable[[Command, UnitOfWork, Clock], Awaitable[Result]]
+
+log = logging.getLogger(__name__)
 
 # Writers to one stream (say, every admin of an organization) take turns through transaction
 # conflicts; give a busy moment room rather than a fixed, small number of attempts.
@@ -37,6 +40,11 @@ class Runner:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock: Clock = MillisecondClock(clock)
+        self._followups: dict[type, Handler[Any, Any]] = {}
+
+    def on_deferred(self, command_type: type[Command], handler: Handler[Command, Any]) -> None:
+        """What runs, after the commit, for a command a use case deferred (``uow.defer``)."""
+        self._followups[command_type] = handler
 
     @property
     def clock(self) -> Clock:
@@ -62,11 +70,29 @@ class Runner:
                     if idempotency_key is not None:
                         await uow.idempotency.remember(idempotency_key, command, result)
                     await uow.commit()
-                    return result
+                    deferred = uow.deferred
             except TransientConflict:
                 if attempt == RETRY_BUDGET_ATTEMPTS - 1:
                     raise
                 # Full jitter spreads the colliding writers apart instead of re-colliding them.
                 backoff = min(MAX_BACKOFF_SECONDS, 0.001 * 2 ** min(attempt, 10))
                 await asyncio.sleep(random.uniform(0, backoff))
+            else:
+                await self._run_deferred(deferred)
+                return result
         raise AssertionError("unreachable")
+
+    async def _run_deferred(self, commands: Sequence[object]) -> None:
+        """The caller's change is committed whatever happens here: a failing follow-up is logged
+        (the routing sweep catches up on anything it left undone), never raised."""
+        for command in commands:
+            handler = self._followups.get(type(command))
+            if handler is None:
+                log.warning(
+                    "no follow-up registered for %s; left to the sweep", type(command).__name__
+                )
+                continue
+            try:
+                await self.run(handler, command)
+            except Exception:
+                log.exception("follow-up %s failed; the routing sweep will retry", command)

@@ -22,6 +22,7 @@ from domain.agents.session import AgentSession, Transition
 from domain.agents.states import AgentState, NextStateKind, StateChangeReason
 from domain.channels import Channel
 from domain.configuration.agents import Agent
+from domain.configuration.profiles import ChannelCapacity, MultimediaProfile, VoiceMode
 from domain.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from domain.identity import Actor, ActorKind
 from domain.streams import agent_stream
@@ -29,6 +30,15 @@ from domain.streams import agent_stream
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 AGENT = Actor(ActorKind.AGENT, "a1")
+PROFILE = MultimediaProfile(
+    id="p1",
+    org_id="org-1",
+    name="Blended",
+    created_at=NOW,
+    updated_at=NOW,
+    channels=(ChannelCapacity(Channel.VOICE, 1), ChannelCapacity(Channel.CHAT, 3)),
+    voice_mode=VoiceMode.BLENDED,
+)
 SUPERVISOR = Actor(ActorKind.SUPERVISOR, "s1")
 ROUTING = Actor.system("routing")
 BY_AGENT: dict[str, Any] = {"by": AGENT, "reason": StateChangeReason.AGENT_REQUEST}
@@ -49,7 +59,7 @@ def agent(**fields: Any) -> Agent:
 def logged_in(idle_code_id: str | None = None, **fields: Any) -> AgentSession:
     session = AgentSession.new("org-1", "a1", NOW)
     login = dict(team_id="t1", dial_number=None, idle_code_id=idle_code_id, now=NOW, by=AGENT)
-    return session.log_in(agent(**fields), **(login)).session
+    return session.log_in(agent(**fields), PROFILE, **(login)).session
 
 
 def working(session: AgentSession, tasks: int = 1, offers: int = 0) -> AgentSession:
@@ -58,7 +68,7 @@ def working(session: AgentSession, tasks: int = 1, offers: int = 0) -> AgentSess
             channel=Channel.CHAT, tasks=tasks, now=NOW, by=ROUTING
         ).session
     if offers:
-        session = session.adjust_load(offers=offers, now=NOW, by=ROUTING).session
+        session = session.adjust_load(Channel.CHAT, offers=offers, now=NOW, by=ROUTING).session
     return session
 
 
@@ -72,7 +82,7 @@ def only_event(change: Transition) -> Any:
 
 def test_log_in_starts_available_in_the_chosen_team_with_the_configured_extension() -> None:
     change = AgentSession.new("org-1", "a1", NOW).log_in(
-        agent(), team_id="t2", dial_number=None, idle_code_id=None, now=LATER, by=AGENT
+        agent(), PROFILE, team_id="t2", dial_number=None, idle_code_id=None, now=LATER, by=AGENT
     )
 
     session = change.session
@@ -96,7 +106,13 @@ def test_log_in_starts_available_in_the_chosen_team_with_the_configured_extensio
 
 def test_log_in_with_an_idle_code_starts_idle_and_a_given_dial_number_wins() -> None:
     change = AgentSession.new("org-1", "a1", NOW).log_in(
-        agent(), team_id="t1", dial_number=" +4420794 ", idle_code_id="lunch", now=NOW, by=AGENT
+        agent(),
+        PROFILE,
+        team_id="t1",
+        dial_number=" +4420794 ",
+        idle_code_id="lunch",
+        now=NOW,
+        by=AGENT,
     )
     assert (change.session.state, change.session.idle_code_id) == (AgentState.IDLE, "lunch")
     assert change.session.dial_number == "+4420794"
@@ -113,7 +129,9 @@ def test_log_in_with_an_idle_code_starts_idle_and_a_given_dial_number_wins() -> 
 def test_log_in_input_rules(fields: dict[str, Any], error: type, field: str, rule: str) -> None:
     login: dict[str, Any] = {"team_id": "t1", "dial_number": None, "idle_code_id": None}
     with pytest.raises(error) as refused:
-        AgentSession.new("org-1", "a1", NOW).log_in(agent(), **(login | fields), now=NOW, by=AGENT)
+        AgentSession.new("org-1", "a1", NOW).log_in(
+            agent(), PROFILE, **(login | fields), now=NOW, by=AGENT
+        )
     assert (refused.value.field, refused.value.rule) == (field, rule)
 
 
@@ -121,6 +139,7 @@ def test_a_deactivated_agent_cannot_log_in() -> None:
     with pytest.raises(Forbidden):
         AgentSession.new("org-1", "a1", NOW).log_in(
             agent(active=False),
+            PROFILE,
             team_id="t1",
             dial_number=None,
             idle_code_id=None,
@@ -133,7 +152,7 @@ def test_logging_in_twice_names_the_current_state() -> None:
     session = logged_in("lunch")
     with pytest.raises(InvalidState) as refused:
         session.log_in(
-            agent(), team_id="t1", dial_number=None, idle_code_id=None, now=NOW, by=AGENT
+            agent(), PROFILE, team_id="t1", dial_number=None, idle_code_id=None, now=NOW, by=AGENT
         )
     assert refused.value.current_state == "IDLE"
 
@@ -303,7 +322,7 @@ def test_with_work_a_next_state_waits_for_the_last_task_and_stops_offers() -> No
 def test_a_pending_log_out_applies_when_the_offer_is_answered_elsewhere() -> None:
     session = working(logged_in(), tasks=0, offers=1)
     pending = session.set_next_state(NextStateKind.LOGOUT, None, now=LATER, **BY_SUPERVISOR)
-    released = pending.session.adjust_load(offers=-1, now=LATER, by=ROUTING)
+    released = pending.session.adjust_load(Channel.CHAT, offers=-1, now=LATER, by=ROUTING)
     assert isinstance(only_event(released), AgentLoggedOut)
     assert broken_invariants(released.session) == []
 
@@ -314,9 +333,9 @@ def test_an_accepted_offer_keeps_the_next_state_pending() -> None:
         .set_next_state(NextStateKind.LOGOUT, None, now=LATER, **BY_AGENT)
         .session
     )
-    accepted = pending.adjust_load(channel=Channel.VOICE, tasks=1, offers=-1, now=LATER, by=AGENT)
+    accepted = pending.adjust_load(Channel.CHAT, tasks=1, offers=-1, now=LATER, by=AGENT)
     assert accepted.events == ()
-    assert (accepted.session.tasks_on(Channel.VOICE), accepted.session.pending_offer_count) == (
+    assert (accepted.session.tasks_on(Channel.CHAT), accepted.session.pending_offer_count) == (
         1,
         0,
     )
@@ -371,13 +390,13 @@ def test_load_cannot_go_negative_or_reach_a_logged_out_agent() -> None:
     with pytest.raises(ValueError, match="below zero"):
         logged_in().adjust_load(channel=Channel.CHAT, tasks=-1, now=NOW, by=ROUTING)
     with pytest.raises(ValueError, match="below zero"):
-        logged_in().adjust_load(offers=-1, now=NOW, by=ROUTING)
-    with pytest.raises(ValueError, match="per channel"):
-        logged_in().adjust_load(tasks=1, now=NOW, by=ROUTING)
+        logged_in().adjust_load(Channel.CHAT, offers=-1, now=NOW, by=ROUTING)
     with pytest.raises(ValueError, match="nothing"):
-        logged_in().adjust_load(now=NOW, by=ROUTING)
+        logged_in().adjust_load(Channel.CHAT, now=NOW, by=ROUTING)
     with pytest.raises(InvalidState) as refused:
-        AgentSession.new("org-1", "a1", NOW).adjust_load(offers=1, now=NOW, by=ROUTING)
+        AgentSession.new("org-1", "a1", NOW).adjust_load(
+            Channel.CHAT, offers=1, now=NOW, by=ROUTING
+        )
     assert refused.value.current_state == "LOGGED_OUT"
 
 
@@ -397,7 +416,7 @@ CHANNELS = st.sampled_from([Channel.VOICE, Channel.CHAT])
 
 def _log_in(team: str, code: str | None) -> Step:
     return lambda s, now: s.log_in(
-        agent(), team_id=team, dial_number=None, idle_code_id=code, now=now, by=AGENT
+        agent(), PROFILE, team_id=team, dial_number=None, idle_code_id=code, now=now, by=AGENT
     )
 
 

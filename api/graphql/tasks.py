@@ -1,0 +1,175 @@
+"""Tasks as the desktop sees them (SPEC §4): one task by id, and the glance view of my work."""
+
+from datetime import datetime
+
+import strawberry
+
+from api.graphql.configuration.entry_points import EntryPoint
+from api.graphql.configuration.profiles import ChannelType, DirectionType  # noqa: F401 - enums
+from api.graphql.configuration.queues import Queue
+from api.graphql.configuration.references import load_one
+from api.graphql.context import Info
+from api.graphql.permissions import IsAgent, IsAuthenticated
+from domain.channels import Channel, Direction
+from domain.configuration.base import ConfigKind
+from domain.identity import Principal, Role
+from domain.tasks import task as domain
+from domain.tasks.task import TaskKind, TaskStatus
+
+TaskStatusType = strawberry.enum(TaskStatus, name="TaskStatus")
+TaskKindType = strawberry.enum(TaskKind, name="TaskKind")
+
+
+@strawberry.type(description="Who the customer is, as far as the connector knows.")
+class Customer:
+    name: str | None
+    customer_id: str | None
+    address: str | None = strawberry.field(
+        description="Phone number, email address or handle the contact came from."
+    )
+
+
+@strawberry.type
+class CadValue:
+    name: str
+    value: str
+
+
+@strawberry.type(description="A line of the chat bot's conversation before the hand-over.")
+class TranscriptLine:
+    sender: str
+    text: str
+    sent_at: datetime
+
+
+@strawberry.type(description="One customer interaction on one channel (SPEC §4).")
+class Task:
+    id: strawberry.ID
+    channel: Channel
+    direction: Direction
+    kind: TaskKind
+    status: TaskStatus
+    status_since: datetime
+    entry_point_id: strawberry.ID
+    queue_id: strawberry.ID
+    customer: Customer
+    ani: str | None
+    dnis: str | None
+    subject: str | None
+    cad: list[CadValue] = strawberry.field(
+        description="Call-associated data as the connector reported it; values of secure "
+        "variables are never shown."
+    )
+    transcript: list[TranscriptLine]
+    priority: int
+    created_at: datetime
+    queued_at: datetime = strawberry.field(
+        description="When the task entered its queue; a decline or RONA does not reset it."
+    )
+    agent_id: strawberry.ID | None = strawberry.field(
+        description="The agent it is offered to or connected with."
+    )
+    offer_id: strawberry.ID | None = strawberry.field(description="The pending offer, if any.")
+    offer_count: int
+    connected_at: datetime | None
+    ended_at: datetime | None
+    version: int
+
+    @strawberry.field(description="Seconds since the task entered its queue, by the server.")
+    def waited_seconds(self, info: Info) -> int:
+        now = info.context.services.clock.now()
+        return max(0, int((now - self.queued_at).total_seconds()))
+
+    @strawberry.field
+    async def queue(self, info: Info) -> Queue | None:
+        queue = await load_one(info, str(self.queue_id), ConfigKind.QUEUE)
+        return None if queue is None else Queue.from_entity(queue)
+
+    @strawberry.field
+    async def entry_point(self, info: Info) -> EntryPoint | None:
+        entry_point = await load_one(info, str(self.entry_point_id), ConfigKind.ENTRY_POINT)
+        return None if entry_point is None else EntryPoint.from_entity(entry_point)
+
+    @classmethod
+    def from_domain(cls, task: domain.Task) -> "Task":
+        return cls(
+            id=strawberry.ID(task.task_id),
+            channel=task.channel,
+            direction=task.direction,
+            kind=task.kind,
+            status=task.status,
+            status_since=task.status_since,
+            entry_point_id=strawberry.ID(task.entry_point_id),
+            queue_id=strawberry.ID(task.queue_id),
+            customer=Customer(
+                name=task.customer.name,
+                customer_id=task.customer.customer_id,
+                address=task.customer.address,
+            ),
+            ani=task.ani,
+            dnis=task.dnis,
+            subject=task.subject,
+            cad=[
+                CadValue(name=entry.name, value=entry.value)
+                for entry in task.cad
+                if not entry.secure
+            ],
+            transcript=[
+                TranscriptLine(sender=line.sender, text=line.text, sent_at=line.sent_at)
+                for line in task.transcript
+            ],
+            priority=task.priority,
+            created_at=task.created_at,
+            queued_at=task.queued_at,
+            agent_id=None if task.agent_id is None else strawberry.ID(task.agent_id),
+            offer_id=None if task.offer_id is None else strawberry.ID(task.offer_id),
+            offer_count=task.offer_count,
+            connected_at=task.connected_at,
+            ended_at=task.ended_at,
+            version=task.version,
+        )
+
+
+@strawberry.type(description="The glance view: my active tasks of one channel.")
+class ChannelTasks:
+    channel: Channel
+    tasks: list[Task]
+
+
+def may_see(principal: Principal, task: domain.Task) -> bool:
+    """Supervisors, admins and connectors see every task of their organization; an agent only the
+    tasks offered to or handled by them."""
+    if principal.has_any(Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION):
+        return True
+    return task.agent_id == principal.subject
+
+
+@strawberry.type
+class TasksQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="A task by id; null when it does not exist or is not yours to see.",
+    )
+    async def task(self, info: Info, id: strawberry.ID) -> Task | None:
+        principal = info.context.require_principal()
+        task = await info.context.services.tasks.task(principal.org_id, str(id))
+        if task is None or not may_see(principal, task):
+            return None
+        return Task.from_domain(task)
+
+    @strawberry.field(
+        permission_classes=[IsAgent],
+        description="The glance view: your active tasks grouped by channel, channels in a fixed "
+        "order, tasks by when they connected.",
+    )
+    async def my_tasks(self, info: Info) -> list[ChannelTasks]:
+        principal = info.context.require_principal()
+        tasks = await info.context.services.tasks.active_tasks(principal.org_id, principal.subject)
+        return [
+            ChannelTasks(
+                channel=channel,
+                tasks=[Task.from_domain(task) for task in tasks if task.channel is channel],
+            )
+            for channel in Channel
+            if any(task.channel is channel for task in tasks)
+        ]

@@ -1,0 +1,1 @@
+"""Tasks: one customer interaction on one channel (SPEC §4)."""

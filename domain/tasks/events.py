@@ -1,0 +1,91 @@
+"""Events of tasks and offers. A task's events go to the task's stream; an offer's to the offered
+agent's offers stream; a RONA also to the organization's RONA stream for supervisors (rare enough
+not to make writers queue on one stream head)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.channels import Channel
+from domain.events import DomainEvent
+from domain.streams import StreamKey, offers_stream, rona_stream, task_stream
+from domain.tasks.offers import OfferOutcome
+from domain.tasks.task import TaskStatus
+
+
+class QueuedBecause(StrEnum):
+    NEW = "NEW"
+    DECLINED = "DECLINED"
+    RONA = "RONA"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskEvent(DomainEvent):
+    task_id: str
+    queue_id: str
+    channel: Channel
+    status: TaskStatus
+    version: int
+
+    def streams(self) -> tuple[StreamKey, ...]:
+        return (task_stream(self.org_id, self.task_id),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskQueued(TaskEvent):
+    because: QueuedBecause
+    queued_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskOffered(TaskEvent):
+    offer_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskConnected(TaskEvent):
+    agent_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskAbandoned(TaskEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferEvent(DomainEvent):
+    offer_id: str
+    task_id: str
+    agent_id: str
+    channel: Channel
+
+    def streams(self) -> tuple[StreamKey, ...]:
+        return (offers_stream(self.org_id, self.agent_id),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferMade(OfferEvent):
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferEnded(OfferEvent):
+    outcome: OfferOutcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class RonaOccurred(DomainEvent):
+    """For supervisors: an offer went unanswered, the task went back to its queue."""
+
+    offer_id: str
+    task_id: str
+    agent_id: str
+    queue_id: str
+    team_id: str | None
+    channel: Channel
+
+    def streams(self) -> tuple[StreamKey, ...]:
+        return (rona_stream(self.org_id),)
