@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from domain.configuration.base import ConfigEntity
+from domain.configuration.policies import OrganizationPolicies
 from persistence.configuration_queries import ConfigurationQueries
 
 
@@ -25,6 +26,13 @@ class Loaders:
     def __init__(self, queries: ConfigurationQueries) -> None:
         self._queries = queries
         self._by_org: dict[str, ConfigurationByIdLoader] = {}
+        self._policies: dict[str, OrganizationPolicies] = {}
+
+    async def policies(self, org_id: str) -> OrganizationPolicies:
+        """The organization's policies, read once per request."""
+        if org_id not in self._policies:
+            self._policies[org_id] = await self._queries.policies(org_id)
+        return self._policies[org_id]
 
     def configuration_by_id(self, org_id: str) -> ConfigurationByIdLoader:
         if org_id not in self._by_org:

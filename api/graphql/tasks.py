@@ -10,23 +10,42 @@ from api.graphql.configuration.queues import Queue
 from api.graphql.configuration.references import load_one
 from api.graphql.context import Info
 from api.graphql.permissions import IsAgent, IsAuthenticated
-from domain.channels import Channel, Direction
+from domain.channels import PHONE_ADDRESSED_CHANNELS, Channel, Direction
 from domain.configuration.base import ConfigKind
 from domain.identity import Principal, Role
 from domain.tasks import task as domain
+from domain.tasks.offers import masked
 from domain.tasks.task import TaskKind, TaskStatus
 
 TaskStatusType = strawberry.enum(TaskStatus, name="TaskStatus")
 TaskKindType = strawberry.enum(TaskKind, name="TaskKind")
 
 
+async def masks_numbers(info: Info) -> bool:
+    """Under sensitive-data protection agents see customers' numbers masked to the last 4
+    digits; supervisors, admins and connectors see them whole."""
+    principal = info.context.require_principal()
+    if principal.has_any(Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION):
+        return False
+    policies = await info.context.loaders.policies(principal.org_id)
+    return policies.mask_caller_number
+
+
 @strawberry.type(description="Who the customer is, as far as the connector knows.")
 class Customer:
     name: str | None
     customer_id: str | None
-    address: str | None = strawberry.field(
-        description="Phone number, email address or handle the contact came from."
+    number_address: strawberry.Private[bool]
+    raw_address: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="Phone number, email address or handle the contact came from (a number is "
+        "masked to its last 4 digits for agents under sensitive-data protection)."
     )
+    async def address(self, info: Info) -> str | None:
+        if self.number_address and await masks_numbers(info):
+            return masked(self.raw_address)
+        return self.raw_address
 
 
 @strawberry.type
@@ -53,7 +72,7 @@ class Task:
     entry_point_id: strawberry.ID
     queue_id: strawberry.ID
     customer: Customer
-    ani: str | None
+    raw_ani: strawberry.Private[str | None]
     dnis: str | None
     subject: str | None
     cad: list[CadValue] = strawberry.field(
@@ -74,6 +93,13 @@ class Task:
     connected_at: datetime | None
     ended_at: datetime | None
     version: int
+
+    @strawberry.field(
+        description="Voice: the caller's number (masked to its last 4 digits for agents under "
+        "sensitive-data protection)."
+    )
+    async def ani(self, info: Info) -> str | None:
+        return masked(self.raw_ani) if await masks_numbers(info) else self.raw_ani
 
     @strawberry.field(description="Seconds since the task entered its queue, by the server.")
     def waited_seconds(self, info: Info) -> int:
@@ -104,9 +130,10 @@ class Task:
             customer=Customer(
                 name=task.customer.name,
                 customer_id=task.customer.customer_id,
-                address=task.customer.address,
+                number_address=task.channel in PHONE_ADDRESSED_CHANNELS,
+                raw_address=task.customer.address,
             ),
-            ani=task.ani,
+            raw_ani=task.ani,
             dnis=task.dnis,
             subject=task.subject,
             cad=[

@@ -114,10 +114,18 @@ def deadline_for(now: datetime, timeout_seconds: int) -> datetime:
     return now + timedelta(seconds=timeout_seconds)
 
 
-def masked(address: str | None) -> str | None:
-    """All but the last four characters hidden: what the popover shows under sensitive-data
-    protection."""
-    if address is None:
+def masked(number: str | None) -> str | None:
+    """Every digit but the last four hidden (separators kept): what agents see of a customer's
+    number under sensitive-data protection."""
+    if number is None:
         return None
-    keep = address[-4:] if len(address) > 4 else ""
-    return "*" * (len(address) - len(keep)) + keep
+    digits = sum(character.isdigit() for character in number)
+    hidden = max(0, digits - 4)
+    shown = []
+    for character in number:
+        if character.isdigit() and hidden:
+            hidden -= 1
+            shown.append("*")
+        else:
+            shown.append(character)
+    return "".join(shown)

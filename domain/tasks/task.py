@@ -161,8 +161,13 @@ class Task:
                 "only a task no agent has answered yet can be abandoned",
                 current_state=self.status.value,
             )
+        # Nobody holds it any more: the withdrawn offer keeps who it was ringing at.
         return self._next(
-            status=TaskStatus.ABANDONED, status_since=now, ended_at=now, offer_id=None
+            status=TaskStatus.ABANDONED,
+            status_since=now,
+            ended_at=now,
+            offer_id=None,
+            agent_id=None,
         )
 
     def _require(self, status: TaskStatus, message: str) -> None:

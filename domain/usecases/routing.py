@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.agents.session import AgentSession
+from domain.channels import PHONE_ADDRESSED_CHANNELS
 from domain.configuration.base import ConfigKind
 from domain.configuration.cad import CadVariable
 from domain.configuration.entry_points import EntryPoint
@@ -217,6 +218,7 @@ class Router:
         entry_point = await self.configuration.entry_point(task.entry_point_id)
         policies = await self.configuration.policies()
         address = task.customer.address or task.ani
+        is_number = task.channel in PHONE_ADDRESSED_CHANNELS
         variables: list[PopoverVariable] = []
         for variable in await self.configuration.popover():
             value = task.cad_value(variable.name)
@@ -225,7 +227,9 @@ class Router:
         return OfferDetails(
             customer_name=task.customer.name,
             customer_id=task.customer.customer_id,
-            customer_address=masked(address) if policies.mask_caller_number else address,
+            customer_address=masked(address)
+            if policies.mask_caller_number and is_number
+            else address,
             queue_id=queue.id,
             queue_name=queue.name,
             entry_point_id=task.entry_point_id,
