@@ -172,6 +172,8 @@ class UnitOfWork(Protocol):
     offers: OfferRepository
     idempotency: IdempotencyStore
     timers: TimerRepository
+    # How many times this use case already ran into a transient conflict (0: first run).
+    attempt: int
     presence: PresenceRepository
 
     async def __aenter__(self) -> Self: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ from persistence.documents import AgentSessionDocument
 
 def session_key(org_id: str, agent_id: str) -> str:
     return f"{org_id}/{agent_id}"
+
+
+def _same_name(name: str) -> dict[str, str]:
+    """Skill names match ignoring case, as routing (``RoutingProfile.skill_level``) decides."""
+    return {"$regex": f"^{re.escape(name)}$", "$options": "i"}
 
 
 def to_document(session: AgentSession) -> AgentSessionDocument:
@@ -97,7 +103,11 @@ class MongoAgentSessionRepository:
         }
         if skills:
             query["$and"] = [
-                {"data.routing.skills": {"$elemMatch": {"name": name, "level": {"$gte": level}}}}
+                {
+                    "data.routing.skills": {
+                        "$elemMatch": {"name": _same_name(name), "level": {"$gte": level}}
+                    }
+                }
                 for name, level in skills
             ]
         rows = (

@@ -36,6 +36,7 @@ class MongoUnitOfWork:
         self._session: AsyncClientSession | None = None
         self._events: list[DomainEvent] = []
         self._deferred: list[object] = []
+        self.attempt = 0
         self._committed = False
 
     async def __aenter__(self) -> Self:

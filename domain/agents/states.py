@@ -80,4 +80,6 @@ class RoutingProfile:
         return next((c.max_concurrent for c in self.capacities if c.channel is channel), 0)
 
     def skill_level(self, name: str) -> int:
-        return next((skill.level for skill in self.skills if skill.name == name), 0)
+        """Names match ignoring case, as the configuration keeps them unique (``Agent``)."""
+        wanted = name.casefold()
+        return next((skill.level for skill in self.skills if skill.name.casefold() == wanted), 0)

@@ -28,9 +28,17 @@ def can_take(session: AgentSession, task: Task, *, one_more: bool = False) -> bo
 def choose_agent(
     task: Task, strategy: RoutingStrategy, candidates: Iterable[AgentSession]
 ) -> AgentSession | None:
-    """The eligible agent routing offers ``task`` to: agents who passed on the task come last;
-    then the best skilled (``BEST_SKILLED``: highest sum of levels in the required skills); then
-    the one available longest; the agent id breaks exact ties so the choice is reproducible."""
+    """The eligible agent routing offers ``task`` to (the first of ``ranked_agents``)."""
+    ranked = ranked_agents(task, strategy, candidates)
+    return ranked[0] if ranked else None
+
+
+def ranked_agents(
+    task: Task, strategy: RoutingStrategy, candidates: Iterable[AgentSession]
+) -> list[AgentSession]:
+    """The eligible agents in the order routing prefers them: agents who passed on the task come
+    last; then the best skilled (``BEST_SKILLED``: highest sum of levels in the required skills);
+    then the one available longest; the agent id breaks exact ties so the order is reproducible."""
 
     def preference(session: AgentSession) -> tuple[bool, int, datetime, str]:
         score = 0
@@ -39,8 +47,7 @@ def choose_agent(
         ready = session.ready_since or _NEVER
         return (session.agent_id in task.passed_by, -score, ready, session.agent_id)
 
-    eligible = [session for session in candidates if can_take(session, task)]
-    return min(eligible, key=preference, default=None)
+    return sorted((s for s in candidates if can_take(s, task)), key=preference)
 
 
 def in_routing_order(tasks: Iterable[Task]) -> list[Task]:

@@ -14,6 +14,7 @@ follow-up of the later one sees both, so no match is ever lost to a race.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from domain.agents.session import AgentSession
@@ -34,7 +35,7 @@ from domain.tasks.offers import (
     masked,
     offer_id_for,
 )
-from domain.tasks.routing import choose_agent, next_task_for, oldest_task_for
+from domain.tasks.routing import next_task_for, oldest_task_for, ranked_agents
 from domain.tasks.task import Task
 from domain.timers import Timer, TimerKind
 
@@ -119,10 +120,14 @@ class Router:
         candidates = await self._uow.agent_sessions.candidates(
             task.org_id, task.channel, queue.team_ids, task.required_skills, CANDIDATES
         )
-        session = choose_agent(task, queue.routing_strategy, candidates)
-        if session is None:
+        ranked = ranked_agents(task, queue.routing_strategy, candidates)
+        if not ranked:
             return None
-        return await self.reserve(task, session, queue)
+        # Simultaneous tasks all want the agent available longest: one wins, the others collide
+        # and re-run. A re-run picks among the first few instead, so colliders spread out rather
+        # than queueing up behind each other (n² re-runs for n simultaneous contacts otherwise).
+        pick = random.randrange(min(len(ranked), 1 + self._uow.attempt)) if self._uow.attempt else 0
+        return await self.reserve(task, ranked[pick], queue)
 
     async def work_for(self, session: AgentSession, *, limit: int = BATCH) -> list[Offer]:
         """Offer the agent waiting tasks of its team's queues until its capacity is used."""

@@ -61,7 +61,9 @@ class Runner:
         (it re-reads everything, so the retry decides on current data)."""
         for attempt in range(RETRY_BUDGET_ATTEMPTS):
             try:
-                async with self._uow_factory() as uow:
+                unit = self._uow_factory()
+                unit.attempt = attempt
+                async with unit as uow:
                     if idempotency_key is not None:
                         prior = await uow.idempotency.recall(idempotency_key, command)
                         if prior is not None:
