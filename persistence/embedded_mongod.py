@@ -28,6 +28,9 @@ _STATE_FILE = "omnidesk-mongod.json"
 _PR_SET_PDEATHSIG = 1
 
 
+TRANSACTION_LIFETIME_SECONDS = 3
+
+
 class EmbeddedMongoError(RuntimeError):
     pass
 
@@ -126,6 +129,9 @@ class EmbeddedMongo:
             *(["--replSet", REPLICA_SET] if replica_set else []),
             "--wiredTigerCacheSizeGB", str(self.cache_size_gb),
             "--setParameter", "diagnosticDataCollectionEnabled=false",
+            # A transaction left open by a crashed server keeps its write locks this long; ours
+            # last milliseconds, and a minute (the default) would stall RONAs behind a dead one.
+            "--setParameter", f"transactionLifetimeLimitSeconds={TRANSACTION_LIFETIME_SECONDS}",
             "--logpath", str(self.data_dir / "mongod.log"),
             "--logappend",
         ]  # fmt: skip
