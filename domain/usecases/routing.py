@@ -258,9 +258,16 @@ async def route_queue(cmd: RouteQueue, uow: UnitOfWork, clock: Clock) -> int:
         return 0
     waiting = await uow.tasks.waiting(cmd.org_id, [queue.id], [queue.channel], BATCH)
     offered = 0
+    # Once nobody can take a task, nobody can take a later one that needs the same skills: skip
+    # those instead of asking again (after a RONA burst that was most of the timers' work).
+    unmatched: set[tuple[tuple[str, int], ...]] = set()
     for task in waiting:
+        if task.required_skills in unmatched:
+            continue
         if await router.agent_for(task) is not None:
             offered += 1
+        else:
+            unmatched.add(task.required_skills)
     if offered == BATCH:
         uow.defer(cmd)  # maybe more waiting: drain in another transaction
     return offered
