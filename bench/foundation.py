@@ -19,7 +19,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -41,10 +40,10 @@ from websockets.asyncio.server import ServerConnection  # noqa: E402
 from websockets.asyncio.server import serve as ws_serve  # noqa: E402
 from websockets.typing import Subprotocol  # noqa: E402
 
+from bench.stack import running_stack  # noqa: E402
 from domain.identity import Role  # noqa: E402
-from persistence.embedded_mongod import EmbeddedMongo, find_mongod  # noqa: E402
 from tests.api.operations import CREATE_AGENT, CREATE_PROFILE, CREATE_TEAM, UPDATE_AGENT  # noqa: E402
-from tests.api.server import Server, new_org_id, start_server, token  # noqa: E402
+from tests.api.server import Server, new_org_id, token  # noqa: E402
 
 DEFAULT_ITERATIONS = 300
 WARMUP = 10  # unrecorded iterations before each measured series
@@ -501,51 +500,21 @@ def main() -> int:
         "iterations": args.iterations,
         "warmup_per_series": WARMUP,
     }
-    mongo: EmbeddedMongo | None = None
-    server: Server | None = None
-    with tempfile.TemporaryDirectory(prefix="omnidesk-bench-") as tmp:
-        workdir = Path(tmp)
-        try:
-            log("starting embedded mongod ...")
-            mongo = EmbeddedMongo(data_dir=workdir / "mongod", binary=find_mongod())
-            mongo.start()
-            log("starting server ...")
-            (workdir / "server").mkdir()
-            server = start_server(
-                mongodb_url=mongo.url,
-                database=f"bench_{uuid.uuid4().hex[:8]}",
-                log_dir=workdir / "server",
-                extra_env={
-                    "PYTHONPATH": os.pathsep.join(
-                        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-                    )
-                },
-            )
-            rss_before = rss_kib(server.process.pid)
-            asyncio.run(measure(server, mongo.url, args.iterations, report))
-            rss_after = rss_kib(server.process.pid)
-            report["server_memory"] = {
-                "pid_measured": "the uvicorn server subprocess",
-                "rss_before_kib": rss_before["vm_rss_kib"],
-                "rss_after_kib": rss_after["vm_rss_kib"],
-                "rss_growth_kib": (
-                    rss_after["vm_rss_kib"] - rss_before["vm_rss_kib"]
-                    if rss_after["vm_rss_kib"] is not None and rss_before["vm_rss_kib"] is not None
-                    else None
-                ),
-                "peak_rss_kib": rss_after["vm_hwm_kib"],
-            }
-        except BaseException:
-            if server is not None:
-                log("server log tail:\n" + server.logs()[-4000:])
-            raise
-        finally:
-            if server is not None:
-                log("stopping server ...")
-                server.stop()
-            if mongo is not None:
-                log("stopping mongod ...")
-                mongo.stop()
+    with running_stack(log) as (mongo, server):
+        rss_before = rss_kib(server.process.pid)
+        asyncio.run(measure(server, mongo.url, args.iterations, report))
+        rss_after = rss_kib(server.process.pid)
+        report["server_memory"] = {
+            "pid_measured": "the uvicorn server subprocess",
+            "rss_before_kib": rss_before["vm_rss_kib"],
+            "rss_after_kib": rss_after["vm_rss_kib"],
+            "rss_growth_kib": (
+                rss_after["vm_rss_kib"] - rss_before["vm_rss_kib"]
+                if rss_after["vm_rss_kib"] is not None and rss_before["vm_rss_kib"] is not None
+                else None
+            ),
+            "peak_rss_kib": rss_after["vm_hwm_kib"],
+        }
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     sys.stdout.flush()

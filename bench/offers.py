@@ -28,7 +28,6 @@ import os
 import platform
 import resource
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -56,10 +55,11 @@ from bench.foundation import (  # noqa: E402
     rss_kib,
     summary,
 )
+from bench.stack import running_stack  # noqa: E402
 from domain.identity import Role  # noqa: E402
-from persistence.embedded_mongod import EmbeddedMongo, find_mongod  # noqa: E402
+from persistence.embedded_mongod import EmbeddedMongo  # noqa: E402
 from tests.api.center import ACCEPT_OFFER, LOG_IN, OFFER, REPORT_CONTACT, Center  # noqa: E402
-from tests.api.server import Server, new_org_id, start_server, token  # noqa: E402
+from tests.api.server import Server, new_org_id, token  # noqa: E402
 from tests.api.test_configuration_a import mutation  # noqa: E402
 
 try:  # the server runs on uvloop (uvicorn[standard]); so does the load generator when it can
@@ -1038,42 +1038,12 @@ def main() -> int:
             **{name: getattr(args, name) for name in DEFAULTS},
         },
     }
-    mongo: EmbeddedMongo | None = None
-    server: Server | None = None
-    with tempfile.TemporaryDirectory(prefix="omnidesk-bench-") as tmp:
-        workdir = Path(tmp)
-        try:
-            log("starting embedded mongod ...")
-            mongo = EmbeddedMongo(data_dir=workdir / "mongod", binary=find_mongod())
-            mongo.start()
-            log("starting server ...")
-            (workdir / "server").mkdir()
-            server = start_server(
-                mongodb_url=mongo.url,
-                database=f"bench_{uuid.uuid4().hex[:8]}",
-                log_dir=workdir / "server",
-                extra_env={
-                    "PYTHONPATH": os.pathsep.join(
-                        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-                    )
-                },
-            )
-            work = measure(server, mongo, args, report)
-            if uvloop is not None:
-                uvloop.run(work)
-            else:
-                asyncio.run(work)
-        except BaseException:
-            if server is not None:
-                log("server log tail:\n" + server.logs()[-4000:])
-            raise
-        finally:
-            if server is not None:
-                log("stopping server ...")
-                server.stop()
-            if mongo is not None:
-                log("stopping mongod ...")
-                mongo.stop()
+    with running_stack(log) as (mongo, server):
+        work = measure(server, mongo, args, report)
+        if uvloop is not None:
+            uvloop.run(work)
+        else:
+            asyncio.run(work)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     sys.stdout.flush()
