@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self
 
+from domain.agents.presence import AgentPresence
 from domain.agents.session import AgentSession
 from domain.channels import Channel
 from domain.configuration.base import ConfigEntity, ConfigKind, Dependent
@@ -16,9 +17,6 @@ from domain.events import DomainEvent
 from domain.tasks.offers import Offer
 from domain.tasks.task import Task
 from domain.timers import Timer
-
-if TYPE_CHECKING:  # the use-case module imports this one
-    from domain.usecases.presence import AgentPresence
 
 
 class Clock(Protocol):

@@ -29,9 +29,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from domain.agents.presence import AgentPresence
 from domain.ports import TransientConflict
 from domain.usecases.presence import (
-    AgentPresence,
     Connect,
     Disconnect,
     SweepStale,

@@ -38,7 +38,7 @@ from domain.channels import Channel
 from domain.configuration.agents import Agent
 from domain.configuration.profiles import MultimediaProfile, VoiceMode
 from domain.errors import InvalidState, ValidationFailed
-from domain.identity import Actor
+from domain.identity import Actor, ActorKind
 
 
 class _EventFields(TypedDict):
@@ -251,6 +251,21 @@ class AgentSession:
             AgentState.IDLE, None, now=now, by=by, reason=StateChangeReason.DISCONNECTED
         )
 
+    def deactivated(self, *, now: datetime, by: Actor) -> Transition:
+        """An admin deactivated the agent (``by``: the system acting on it). Without work the agent
+        is logged out at once; with work in progress (the caller takes pending offers back first,
+        so: active tasks) ``LOGOUT`` becomes the next state - no new offers meanwhile, applied when
+        the last task ends - and, set by the system, it is not the agent's to withdraw."""
+        self._require_logged_in()
+        reason = StateChangeReason.AGENT_DEACTIVATED
+        if not self.has_work:
+            return self._logged_out(now=now, by=by, reason=reason)
+        wanted = NextState(
+            kind=NextStateKind.LOGOUT, idle_code_id=None, requested_by=by, requested_at=now
+        )
+        session = self._next(next_state=wanted)
+        return Transition(session, (session._next_state_event(now, by, reason),))
+
     # --- next state -------------------------------------------------------------------------
 
     def set_next_state(
@@ -265,6 +280,7 @@ class AgentSession:
         """``IDLE`` (with a code) or ``LOGOUT`` once the work in progress is done; without work in
         progress it applies at once (reason ``NEXT_STATE_APPLIED``)."""
         self._require_logged_in()
+        self._require_next_state_requestable()
         if kind is NextStateKind.IDLE:
             check_idle_code(AgentState.IDLE, idle_code_id)
         elif idle_code_id is not None:
@@ -288,6 +304,7 @@ class AgentSession:
         self._require_logged_in()
         if self.next_state is None:
             raise InvalidState("no next state is pending", current_state=self.status)
+        self._require_next_state_requestable()
         session = self._next(next_state=None)
         return Transition(session, (session._next_state_event(now, by, reason),))
 
@@ -325,6 +342,15 @@ class AgentSession:
     def _require_logged_in(self) -> None:
         if not self.logged_in:
             raise InvalidState("the agent is not logged in", current_state=LOGGED_OUT)
+
+    def _require_next_state_requestable(self) -> None:
+        """A next state the system set (the agent was deactivated) is neither withdrawn nor
+        replaced on request: it is what keeps offers away until the agent is out."""
+        if self.next_state is not None and self.next_state.requested_by.kind is ActorKind.SYSTEM:
+            raise InvalidState(
+                f"the system set {self.next_state.kind} as the next state; it cannot be changed",
+                current_state=self.status,
+            )
 
     def _next(self, **changes: Any) -> AgentSession:
         return dataclasses.replace(self, **changes, version=self.version + 1)

@@ -36,6 +36,8 @@ class StateChangeReason(StrEnum):
     RONA = "RONA"
     DISCONNECTED = "DISCONNECTED"
     NEXT_STATE_APPLIED = "NEXT_STATE_APPLIED"
+    # An admin deactivated the agent: the system takes back its offers and logs it out.
+    AGENT_DEACTIVATED = "AGENT_DEACTIVATED"
 
 
 class NextStateKind(StrEnum):

@@ -17,6 +17,7 @@ from domain.configuration.profiles import MultimediaProfile
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.identity import Actor, ActorKind, Principal, Role
 from domain.ports import Clock, UnitOfWork
+from domain.usecases.presence import start_grace_if_unattended
 from domain.usecases.routing import routing_after
 
 
@@ -174,6 +175,7 @@ async def _require_active(
 async def _store(uow: UnitOfWork, before: AgentSession, change: Transition) -> AgentSession:
     await uow.agent_sessions.save(change.session, expected_version=before.version)
     uow.emit(*change.events)
+    await start_grace_if_unattended(uow, before, change.session)
     follow_up = routing_after(before, change.session)
     if follow_up is not None:
         uow.defer(follow_up)

@@ -15,6 +15,7 @@ from domain.configuration.policies import OrganizationPolicies
 from domain.errors import Conflict, InvalidState, NotFound, ValidationFailed, Violation
 from domain.identity import Actor
 from domain.ports import Clock, UnitOfWork
+from domain.usecases.agent_deactivation import sign_out_deactivated_agent
 
 _CHOSEN_ID = re.compile(r"^[A-Za-z0-9._@|:\-]{1,128}$")
 _PROTECTED_FIELDS = frozenset({"id", "org_id", "version", "created_at", "updated_at", "active"})
@@ -121,6 +122,8 @@ async def set_configuration_active(
         change = ConfigurationChange.DEACTIVATED
     await uow.configuration.save(updated, expected_version=current.version)
     uow.emit(_changed(updated, cmd.actor, change, ("active",)))
+    if cmd.kind is ConfigKind.AGENT and not cmd.active:
+        await sign_out_deactivated_agent(uow, cmd.org_id, cmd.entity_id, updated.updated_at)
     return updated
 
 

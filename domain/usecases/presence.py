@@ -1,128 +1,38 @@
-"""Presence (SPEC §2): an agent whose desktop connections have all been gone longer than the
-organization's grace period stops receiving offers; reconnecting within the grace changes nothing.
+"""Presence (SPEC §2) as use cases: an AVAILABLE agent left unattended longer than the
+organization's grace period stops receiving offers; coming back within the grace changes nothing.
 
-Each agent has one ``AgentPresence``: its open desktop connections (WebSockets), each with the
-instant its server instance last vouched for it (``last_seen``, refreshed by a heartbeat), and,
-while none is open, since when (``gone_at``). A connection not vouched for within ``stale_after``
-belongs to an instance that died or lost the database: it counts as gone since its ``last_seen``.
+The agent's ``AgentPresence`` (domain.agents.presence) counts absences: one begins when the last
+desktop connection goes, and when the agent becomes AVAILABLE with none open - so an HTTP-only
+client, which never opens one, times out like a desktop whose connection dropped. Each absence has
+a ``PRESENCE_GRACE`` timer numbered with it, due at ``gone_at`` + grace. It acts only if that
+absence is still the current one (any reconnection in between makes it do nothing; a later absence
+has a timer of its own): an ``AVAILABLE`` agent becomes ``IDLE`` (reason ``DISCONNECTED``, made by
+the system), and the agent's pending offers end ``SYSTEM`` with their tasks routed again at once -
+nobody is there to answer them, and waiting for the RONA would only keep the customers waiting.
 
-Every time the agent's last connection goes, ``absences`` counts one more and a ``PRESENCE_GRACE``
-timer numbered with it fires at ``gone_at`` + grace. It makes an ``AVAILABLE`` agent ``IDLE``
-(reason ``DISCONNECTED``, made by the system) only if that absence is still the current one: any
-reconnection in between makes it do nothing (a later absence has a timer of its own). The timer's
-id comes from (agent, absence number), so sweepers on several instances schedule it once; and every
-change, the firing included, writes the agent's one presence record, so concurrent changes take
-turns instead of each deciding on a snapshot the other one is changing.
+The timer's id comes from (agent, absence number), so sweepers on several instances schedule it
+once; and every change, the firing included, writes the agent's one presence record, so concurrent
+changes take turns instead of each deciding on a snapshot the other one is changing.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from domain.agents.presence import AgentPresence, Connection
+from domain.agents.session import AgentSession
 from domain.agents.states import AgentState
 from domain.configuration.policies import OrganizationPolicies
 from domain.identity import Actor
-from domain.timers import Timer, TimerKind
+from domain.timers import Timer
+from domain.usecases.offer_endings import take_back_offers
 
 if TYPE_CHECKING:
     from domain.ports import Clock, UnitOfWork
 
 PRESENCE = Actor.system("presence")
-
-
-@dataclass(frozen=True)
-class Connection:
-    id: str
-    instance: str  # the server instance holding it (for operators; liveness is ``last_seen``)
-    last_seen: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class AgentPresence:
-    org_id: str
-    agent_id: str
-    connections: tuple[Connection, ...] = ()
-    # When the last connection went; None while one is open (and before the first one).
-    gone_at: datetime | None = None
-    # How many times every connection has gone: numbers the grace timers.
-    absences: int = 0
-    version: int = 0
-
-    @classmethod
-    def new(cls, org_id: str, agent_id: str) -> AgentPresence:
-        return cls(org_id=org_id, agent_id=agent_id)
-
-    @property
-    def key(self) -> str:
-        """Agent ids are unique per organization only."""
-        return f"{self.org_id}/{self.agent_id}"
-
-    @property
-    def connected(self) -> bool:
-        return bool(self.connections)
-
-    def connect(self, connection: Connection) -> AgentPresence:
-        """A connection opened (or, known already, is vouched for again)."""
-        others = tuple(c for c in self.connections if c.id != connection.id)
-        return self._next(connections=(*others, connection), gone_at=None)
-
-    def disconnect(
-        self, connection_id: str, *, now: datetime, stale_before: datetime
-    ) -> AgentPresence:
-        """A connection closed (now); stale ones go with it."""
-        departed = {
-            c.id: now if c.id == connection_id else c.last_seen
-            for c in self.connections
-            if c.id == connection_id or c.last_seen < stale_before
-        }
-        return self._without(departed)
-
-    def sweep(self, *, stale_before: datetime) -> AgentPresence:
-        """Connections nobody vouched for since ``stale_before`` went when last seen."""
-        return self._without(
-            {c.id: c.last_seen for c in self.connections if c.last_seen < stale_before}
-        )
-
-    def went_away_from(self, before: AgentPresence) -> bool:
-        """Whether this change took the agent's last connection away."""
-        return self.absences > before.absences
-
-    def acted_on(self) -> AgentPresence:
-        """Unchanged but one version on: written by the firing timer so that a reconnection
-        racing it takes turns with it."""
-        return self._next()
-
-    def grace_timer(self, grace: timedelta) -> Timer:
-        if self.gone_at is None:
-            raise ValueError("only an absence has a grace period")
-        return Timer.at(
-            self.gone_at + grace,
-            org_id=self.org_id,
-            kind=TimerKind.PRESENCE_GRACE,
-            target_id=self.key,
-            expected_version=self.absences,
-            payload={"agentId": self.agent_id},
-        )
-
-    def _without(self, departed: Mapping[str, datetime]) -> AgentPresence:
-        if not departed:
-            return self
-        kept = tuple(c for c in self.connections if c.id not in departed)
-        if kept:
-            return self._next(connections=kept)
-        return self._next(
-            connections=(), gone_at=max(departed.values()), absences=self.absences + 1
-        )
-
-    def _next(self, **changes: Any) -> AgentPresence:
-        return dataclasses.replace(self, **changes, version=self.version + 1)
-
-
-# --- commands ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -170,21 +80,40 @@ async def sweep_stale(cmd: SweepStale, uow: UnitOfWork, clock: Clock) -> AgentPr
     return after
 
 
+async def start_grace_if_unattended(
+    uow: UnitOfWork, before: AgentSession, after: AgentSession
+) -> None:
+    """Part of any session change (in its transaction): an agent who became AVAILABLE - logging
+    in included - with no desktop connected starts an absence then, and its grace period."""
+    was_available = before.logged_in and before.state is AgentState.AVAILABLE
+    if was_available or not after.logged_in or after.state is not AgentState.AVAILABLE:
+        return
+    presence = await _presence(uow, after.org_id, after.agent_id)
+    await _store(uow, presence, presence.unattended(after.state_since))
+
+
 async def presence_grace_expired(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
-    """The ``PRESENCE_GRACE`` timer handler: still gone since that absence began, and
-    ``AVAILABLE``? Then no more offers. Anything else - back (perhaps gone again since, with a timer
-    of its own), logged out, already IDLE or in RONA - leaves everything as it is."""
+    """The ``PRESENCE_GRACE`` timer handler: still gone since that absence began? Then an
+    ``AVAILABLE`` agent gets no more offers, and any pending ones are taken back. Anything else -
+    back (perhaps gone again since, with a timer of its own), logged out, or neither AVAILABLE nor
+    holding an offer - leaves everything as it is."""
     agent_id = timer.payload["agentId"]
     presence = await uow.presence.get(timer.org_id, agent_id)
     if presence is None or presence.connected or presence.absences != timer.expected_version:
         return
     session = await uow.agent_sessions.get(timer.org_id, agent_id)
-    if session is None or not session.logged_in or session.state is not AgentState.AVAILABLE:
+    if session is None or not session.logged_in:
         return
-    change = session.went_disconnected(now=clock.now(), by=PRESENCE)
+    available = session.state is AgentState.AVAILABLE
+    if not available and not session.pending_offer_count:
+        return
+    now = clock.now()
     await uow.presence.save(presence.acted_on(), expected_version=presence.version)
-    await uow.agent_sessions.save(change.session, expected_version=session.version)
-    uow.emit(*change.events)
+    if available:
+        change = session.went_disconnected(now=now, by=PRESENCE)
+        await uow.agent_sessions.save(change.session, expected_version=session.version)
+        uow.emit(*change.events)
+    await take_back_offers(uow, timer.org_id, agent_id, now, PRESENCE)
 
 
 async def _presence(uow: UnitOfWork, org_id: str, agent_id: str) -> AgentPresence:

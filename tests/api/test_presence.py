@@ -2,6 +2,9 @@
 an AVAILABLE agent's connections have been gone longer than the organization's grace period, the
 system makes the agent IDLE with reason DISCONNECTED; coming back within the grace changes nothing,
 and neither does closing one of several desktops. Also when the instance holding the desktop dies.
+An agent who becomes AVAILABLE with no desktop connected (an HTTP-only client) is unattended from
+then on, and times out alike. Offers pending when the grace runs out end SYSTEM and their tasks go
+to another agent at once, without waiting for the RONA.
 
 The grace is the minimum, 5 s: these tests wait for real timers to fire. What the server stores
 (the grace timer, the agent's connections) is read straight from MongoDB to know when it has acted.
@@ -15,6 +18,7 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,9 +28,11 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.identity import Role
+from tests.api.center import AGENT_EVENTS as AGENT_STATE_EVENTS
+from tests.api.center import OFFER_EVENTS, SET_STATE, Center, Line, next_matching, subscription
 from tests.api.client import execute, websocket
 from tests.api.server import Server, new_org_id, start_server, token
-from tests.api.test_agent_states import AGENT_EVENTS, MY_SESSION, Desk
+from tests.api.test_agent_states import AGENT_EVENTS, LOG_IN, MY_SESSION, Desk
 from tests.api.test_policies import update
 
 WAIT = 30.0  # upper bound for anything awaited: the grace (5 s) and then some; never a pause
@@ -55,6 +61,17 @@ async def desk_with_grace(server: Server, org_id: str) -> Desk:
 @pytest.fixture
 async def desk(server: Server, org_id: str) -> Desk:
     return await desk_with_grace(server, org_id)
+
+
+@contextlib.asynccontextmanager
+async def desktop(desk: Desk, server: Server | None = None) -> AsyncIterator[tuple[str, str]]:
+    """A new agent whose desktop connects (to ``server``, by default the desk's), then logs in:
+    (agent id, bearer) while the desktop is open. Closing it starts an absence."""
+    agent_id = await desk.agent()
+    bearer = desk.agent_token(agent_id)
+    async with websocket(server or desk.server, bearer):
+        await desk.ok(bearer, LOG_IN, teamId=desk.teams["Sales"])
+        yield agent_id, bearer
 
 
 async def until(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
@@ -106,9 +123,8 @@ async def agent_events(
 async def test_reconnecting_within_the_grace_period_changes_nothing(
     desk: Desk, database: AsyncDatabase
 ) -> None:
-    agent_id, bearer = await desk.logged_in()
-    async with websocket(desk.server, bearer):
-        pass  # the desktop connects, then its connection drops
+    async with desktop(desk) as (agent_id, bearer):
+        pass  # the desktop connects, the agent logs in, then the connection drops
     pending = grace_timer(database, desk.org_id, agent_id)
     await until(pending, "the grace timer being set")
 
@@ -131,11 +147,13 @@ async def _gone(probe: Callable[[], Awaitable[Any]]) -> bool:
 async def test_an_agent_gone_longer_than_the_grace_period_is_made_idle_by_the_system(
     desk: Desk,
 ) -> None:
-    agent_id, bearer = await desk.logged_in()
+    agent_id = await desk.agent()
+    bearer = desk.agent_token(agent_id)
     async with agent_events(desk.server, desk.supervisor, agent_id, after=0) as next_event:
-        logged_in = await next_event()
         async with websocket(desk.server, bearer):
-            pass  # the agent's only desktop goes and stays away
+            await desk.ok(bearer, LOG_IN, teamId=desk.teams["Sales"])
+            logged_in = await next_event()
+        # The agent's only desktop went and stays away.
         changed = await next_event()
 
     assert (logged_in["__typename"], logged_in["reason"]) == ("AgentLoggedIn", "LOGIN")
@@ -164,9 +182,8 @@ async def test_an_agent_gone_longer_than_the_grace_period_is_made_idle_by_the_sy
 async def test_one_of_two_desktops_closing_changes_nothing(
     desk: Desk, database: AsyncDatabase
 ) -> None:
-    agent_id, bearer = await desk.logged_in()
-    pending = grace_timer(database, desk.org_id, agent_id)
-    async with websocket(desk.server, bearer):
+    async with desktop(desk) as (agent_id, bearer):
+        pending = grace_timer(database, desk.org_id, agent_id)
         async with websocket(desk.server, bearer):
             assert await connections(database, desk.org_id, agent_id) == 2
         await until(
@@ -181,6 +198,104 @@ async def test_one_of_two_desktops_closing_changes_nothing(
 
 async def _equal(value: Awaitable[T], expected: T) -> bool:
     return await value == expected
+
+
+# --- agents without a desktop, and offers pending when the grace runs out -------------------------
+
+
+async def chat_center(server: Server, org_id: str) -> tuple[Center, Line, str]:
+    """An organization with the short grace, a chat line whose offers outlast it by far (60 s), and
+    a one-chat profile."""
+    center = Center(server, org_id)
+    updated = await update(server, org_id, presenceGraceSeconds=GRACE_SECONDS)
+    assert updated["__typename"] == "UpdatePoliciesSuccess", updated
+    line = await center.line("CHAT", offer_timeout=60)
+    return center, line, await center.profile(voice=0, chat=1)
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def is_disconnection(event: dict[str, Any]) -> bool:
+    return event["__typename"] == "AgentStateChanged" and event["reason"] == "DISCONNECTED"
+
+
+async def test_an_agent_who_never_connects_a_desktop_stops_receiving_offers_after_the_grace(
+    server: Server, org_id: str
+) -> None:
+    center, line, profile = await chat_center(server, org_id)
+    agent_id, bearer = await center.logged_in_agent(line.team_id, profile)  # over HTTP only
+    watch = {"agentId": agent_id, "after": 0}
+
+    async with subscription(server, center.supervisor, AGENT_STATE_EVENTS, **watch) as next_event:
+        first = await next_matching(next_event, is_disconnection)
+        waiting = await center.report(line)
+        back = await center.call(bearer, SET_STATE, state="AVAILABLE")  # still no desktop
+        offered = await center.task(waiting["id"])
+        second = await next_matching(next_event, is_disconnection)
+    # Opening a desktop now, after the fact, replays what happened to the offer.
+    async with subscription(server, bearer, OFFER_EVENTS, after=0) as next_offer:
+        made, ended = await next_offer(), await next_offer()
+    requeued = await center.task(waiting["id"])
+
+    for change in (first, second):
+        assert (change["fromState"], change["toState"], change["reason"]) == (
+            "AVAILABLE",
+            "IDLE",
+            "DISCONNECTED",
+        )
+        assert change["cause"] == {"kind": "SYSTEM", "id": "presence"}
+    assert (waiting["status"], back["__typename"]) == ("QUEUED", "SetAgentStateSuccess")
+    # Available again by request: offered the waiting chat, and unattended from then on.
+    assert (offered["status"], offered["agentId"]) == ("OFFERED", agent_id)
+    assert (made["__typename"], made["taskId"]) == ("OfferMade", waiting["id"])
+    assert (ended["__typename"], ended["offerId"], ended["outcome"]) == (
+        "OfferEnded",
+        made["offerId"],
+        "SYSTEM",
+    )
+    assert ended["cause"] == {"kind": "SYSTEM", "id": "presence"}
+    assert (requeued["status"], requeued["agentId"], requeued["queuedAt"]) == (
+        "QUEUED",
+        None,
+        waiting["queuedAt"],
+    )
+
+
+async def test_a_gone_agents_pending_offer_goes_to_another_agent_before_its_deadline(
+    server: Server, org_id: str
+) -> None:
+    center, line, profile = await chat_center(server, org_id)
+    gone_id, gone = await center.logged_in_agent(line.team_id, profile)  # no desktop
+    task = await center.report(line)
+    other_id = await center.agent(line.team_id, profile)
+    other = center.agent_token(other_id)
+
+    async with subscription(server, other, OFFER_EVENTS, after=0) as next_offer:
+        logged_in = await center.call(other, LOG_IN, teamId=line.team_id)
+        handed_over = await next_offer()  # once the grace of the gone agent ran out
+    async with subscription(server, gone, OFFER_EVENTS, after=0) as gone_offers:
+        first, taken_back = await gone_offers(), await gone_offers()
+    session = await center.session(gone)
+
+    assert (task["status"], task["agentId"], logged_in["__typename"]) == (
+        "OFFERED",
+        gone_id,
+        "LogInSuccess",
+    )
+    assert (first["__typename"], first["taskId"]) == ("OfferMade", task["id"])
+    assert (taken_back["offerId"], taken_back["outcome"]) == (first["offerId"], "SYSTEM")
+    assert (handed_over["__typename"], handed_over["taskId"]) == ("OfferMade", task["id"])
+    assert handed_over["offer"]["agentId"] == other_id
+    # Not left to the RONA: handed over while the first offer still had most of its minute.
+    assert moment(handed_over["offer"]["offeredAt"]) < moment(first["deadline"])
+    assert handed_over["offer"]["queuedAt"] == task["queuedAt"]  # the task kept its age
+    assert (session["state"], session["stateReason"], session["pendingOfferCount"]) == (
+        "IDLE",
+        "DISCONNECTED",
+        0,
+    )
 
 
 # --- several instances ---------------------------------------------------------------------
@@ -215,13 +330,15 @@ async def test_the_desktops_of_an_instance_that_crashed_count_as_gone(
     survivor, doomed = fast_heartbeat(), fast_heartbeat()
     org_id = new_org_id()
     desk = await desk_with_grace(survivor, org_id)
-    agent_id, bearer = await desk.logged_in()
+    agent_id = await desk.agent()
+    bearer = desk.agent_token(agent_id)
     supervisor = token(org_id, Role.SUPERVISOR)
 
     async with agent_events(survivor, supervisor, agent_id, after=0) as next_event:
-        assert (await next_event())["__typename"] == "AgentLoggedIn"
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(websocket(doomed, bearer))
+            await desk.ok(bearer, LOG_IN, teamId=desk.teams["Sales"])
+            assert (await next_event())["__typename"] == "AgentLoggedIn"
             doomed.stop(signal.SIGKILL)  # no close reaches anybody: the socket just dies
         changed = await next_event()
 

@@ -1,5 +1,6 @@
 """An agent's presence as a pure value (SPEC §2): connections come and go; the absence that starts
-when the last one goes is numbered, dated and gets its own grace timer."""
+when the last one goes - or when the agent becomes AVAILABLE with none open - is numbered, dated
+and gets its own grace timer."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.agents.presence import AgentPresence, Connection
 from domain.timers import TimerKind
-from domain.usecases.presence import AgentPresence, Connection
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 STALE_AFTER = timedelta(seconds=30)
@@ -90,10 +91,37 @@ def test_being_acted_on_only_moves_the_version() -> None:
     )
 
 
+def test_becoming_available_without_a_connection_starts_an_absence_then() -> None:
+    never = AgentPresence.new("org-1", "a1")
+
+    unattended = never.unattended(NOW)
+
+    assert (unattended.gone_at, unattended.absences, unattended.version) == (NOW, 1, 1)
+    assert unattended.went_away_from(never)
+    assert unattended.grace_timer(GRACE).due_at == NOW + GRACE
+
+
+def test_becoming_available_again_while_still_away_restarts_the_grace() -> None:
+    gone = AgentPresence.new("org-1", "a1").connect(seen("c1")).sweep(stale_before=NOW + GRACE)
+    later = NOW + timedelta(minutes=5)
+
+    again = gone.unattended(later)
+
+    assert (again.gone_at, again.absences) == (later, gone.absences + 1)
+    assert again.grace_timer(GRACE).id != gone.grace_timer(GRACE).id  # the old one does nothing
+
+
+def test_becoming_available_with_a_connection_open_changes_nothing() -> None:
+    present = AgentPresence.new("org-1", "a1").connect(seen("c1"))
+    assert present.unattended(NOW) is present
+
+
 Step = tuple[str, int, int]  # (what, connection number, seconds later)
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["connect", "disconnect", "sweep"]), st.integers(0, 3), st.integers(0, 40)
+        st.sampled_from(["connect", "disconnect", "sweep", "unattended"]),
+        st.integers(0, 3),
+        st.integers(0, 40),
     ),
     max_size=30,
 )
@@ -109,10 +137,12 @@ def test_any_sequence_counts_each_absence_once_and_dates_it(sequence: list[Step]
             presence = presence.connect(seen(connection_id, now))
         elif what == "disconnect":
             presence = presence.disconnect(connection_id, now=now, stale_before=now - STALE_AFTER)
-        else:
+        elif what == "sweep":
             presence = presence.sweep(stale_before=now - STALE_AFTER)
+        else:
+            presence = presence.unattended(now)
 
-        went_away = before.connected and not presence.connected
+        went_away = not presence.connected and (before.connected or what == "unattended")
         assert presence.absences == before.absences + went_away
         assert presence.went_away_from(before) is went_away
         assert (presence.gone_at is None) is (presence.connected or presence.absences == 0)

@@ -1,7 +1,8 @@
 """Presence on a real replica set (SPEC §2): server instances register their agents' WebSockets and
 vouch for them with a heartbeat; the connections of an instance that stopped vouching (it crashed)
 are swept by the others and count as gone since last seen; the grace timer then makes an AVAILABLE
-agent IDLE with reason DISCONNECTED, unless the agent came back. Time is a fake clock the tests
+agent IDLE with reason DISCONNECTED, unless the agent came back. An agent made AVAILABLE with no
+desktop connected is unattended from that moment, alike. Time is a fake clock the tests
 move; ``heartbeat``, ``sweep`` and ``run_due`` are single deterministic passes."""
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from domain.agents.session import AgentSession
 from domain.agents.states import AgentState, StateChangeReason
 from domain.configuration.policies import OrganizationPolicies
-from domain.identity import Actor, ActorKind
+from domain.identity import Actor, ActorKind, Principal, Role
 from domain.ports import Clock, UnitOfWork
 from domain.streams import agent_stream
 from domain.timers import TimerKind
+from domain.usecases.agent_states import SetAgentState, set_agent_state
 from domain.usecases.presence import presence_grace_expired
 from domain.usecases.runner import Runner
 from persistence.presence import PresenceTracker, presence_key
@@ -253,3 +255,53 @@ async def test_an_instance_shutting_down_lets_its_desktops_go(
     assert (presence["connections"], presence["gone_at"]) == ([], clock.now())
     assert leaving.open_connections == 0
     assert len(await grace_timers(database, org_id)) == 1
+
+
+async def test_becoming_available_without_a_desktop_starts_the_grace_then(
+    runner: Runner, database: AsyncDatabase, clock: FakeClock, org_id: str, available: Any
+) -> None:
+    agent = Principal(subject=AGENT, org_id=org_id, roles=frozenset({Role.AGENT}))
+    await runner.run(rona, org_id)  # the agent, never connected, missed an offer...
+    clock.advance(timedelta(minutes=10))
+    asked_at = clock.now()
+    await runner.run(set_agent_state, SetAgentState(agent, AgentState.AVAILABLE))  # ...over HTTP
+
+    presence = await presence_of(database, org_id)
+    assert (presence["connections"], presence["gone_at"], presence["absences"]) == (
+        [],
+        asked_at,
+        1,
+    )
+    [timer] = await grace_timers(database, org_id)
+    assert timer["due_at"] == asked_at + GRACE  # counted from the request, not from the log-in
+
+    clock.advance(GRACE - timedelta(seconds=1))
+    assert await timers(runner).run_due() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await timers(runner).run_due() == 1
+
+    session = await session_of(database, org_id)
+    assert (session["state"], session["state_reason"]) == ("IDLE", "DISCONNECTED")
+
+
+async def test_a_desktop_connecting_after_an_http_log_in_ends_the_absence(
+    runner: Runner, database: AsyncDatabase, clock: FakeClock, org_id: str, available: Any
+) -> None:
+    agent = Principal(subject=AGENT, org_id=org_id, roles=frozenset({Role.AGENT}))
+    await runner.run(rona, org_id)
+    await runner.run(set_agent_state, SetAgentState(agent, AgentState.AVAILABLE))
+    await tracker(runner, "desk").connected(org_id, AGENT)
+
+    clock.advance(GRACE)
+    assert await timers(runner).run_due() == 1  # fires, and does nothing
+
+    assert (await session_of(database, org_id))["state"] == "AVAILABLE"
+    assert (await presence_of(database, org_id))["gone_at"] is None
+
+
+async def rona(org_id: str, uow: UnitOfWork, clock: Clock) -> None:
+    """The agent missed an offer: RONA, out of offers until it asks to be AVAILABLE again."""
+    session = await uow.agent_sessions.get(org_id, AGENT)
+    assert session is not None
+    change = session.went_rona(now=clock.now(), by=Actor.system("offer-deadline"))
+    await uow.agent_sessions.save(change.session, expected_version=session.version)

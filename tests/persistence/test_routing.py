@@ -218,7 +218,10 @@ async def stored(database: AsyncDatabase, org_id: str) -> Stored:
         offers=[to_offer(row) for row in await rows("offers")],
         sessions={agent_id: to_session(row) for agent_id, row in sessions.items()},
         session_rows=sessions,
-        timer_ids=sorted(row["_id"] for row in await rows("timers")),
+        # Offer deadlines only: agents logged in without a desktop have presence grace timers too.
+        timer_ids=sorted(
+            row["_id"] for row in await rows("timers", {"kind": TimerKind.OFFER_DEADLINE.value})
+        ),
         offer_events=Counter((row["type"], row["payload"]["offer_id"]) for row in events),
     )
 
