@@ -15,10 +15,12 @@ from api.auth import TokenVerifier
 from api.settings import Settings
 from domain.ports import Clock
 from domain.timers import TimerKind
+from domain.usecases.calls import on_recording_resume
 from domain.usecases.offers import on_offer_deadline
 from domain.usecases.presence import presence_grace_expired
 from domain.usecases.routing import RouteAgent, RouteQueue, route_agent, route_queue
 from domain.usecases.runner import Runner
+from domain.usecases.wrap_up import on_wrap_up_timeout
 from persistence.agent_sessions import AgentSessionQueries
 from persistence.configuration_queries import ConfigurationQueries
 from persistence.database import Retention, make_client, open_database
@@ -90,6 +92,8 @@ def timer_handlers() -> TimerHandlers:
     handlers = TimerHandlers()
     handlers.register(TimerKind.OFFER_DEADLINE, on_offer_deadline)
     handlers.register(TimerKind.PRESENCE_GRACE, presence_grace_expired)
+    handlers.register(TimerKind.RECORDING_RESUME, on_recording_resume)
+    handlers.register(TimerKind.WRAP_UP_TIMEOUT, on_wrap_up_timeout)
     return handlers
 
 

@@ -21,6 +21,8 @@ class TaskDocument(Document):
     priority: int
     queued_at: datetime
     agent_id: str | None
+    # Agents with a live part in the task (on the call, owing a wrap-up, being offered it).
+    involved: list[str] = []
     version: int
     data: dict[str, Any]
 
@@ -44,6 +46,8 @@ class TaskDocument(Document):
                 [("org_id", ASCENDING), ("agent_id", ASCENDING), ("status", ASCENDING)],
                 name="by_agent",
             ),
+            # The glance view: the tasks an agent takes part in, whatever their role.
+            IndexModel([("org_id", ASCENDING), ("involved", ASCENDING)], name="by_involved"),
         ]
 
 

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from domain.channels import Channel
 from domain.ports import TransientConflict
 from domain.tasks.offers import Offer
-from domain.tasks.task import ACTIVE_STATUSES, Task, TaskStatus
+from domain.tasks.task import Task, TaskStatus
 from persistence.codec import decode, encode
 from persistence.task_documents import OfferDocument, TaskDocument
 
@@ -45,6 +45,7 @@ def task_row(task: Task) -> dict[str, Any]:
         "priority": task.priority,
         "queued_at": task.queued_at,
         "agent_id": task.agent_id,
+        "involved": list(task.involved_agent_ids),
         "version": task.version,
         "data": encode(task),
     }
@@ -183,13 +184,7 @@ class TaskQueries:
     async def active_tasks(self, org_id: str, agent_id: str) -> list[Task]:
         rows = (
             await _tasks()
-            .find(
-                {
-                    "org_id": org_id,
-                    "agent_id": agent_id,
-                    "status": {"$in": [status.value for status in ACTIVE_STATUSES]},
-                }
-            )
+            .find({"org_id": org_id, "involved": agent_id})
             .sort([("data.connected_at", 1), ("_id", 1)])
             .to_list()
         )

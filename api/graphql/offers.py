@@ -7,6 +7,7 @@ from typing import Annotated, Any, Union
 
 import strawberry
 
+from api.graphql.call_types import ConsultRequester, requester_of
 from api.graphql.context import Info
 from api.graphql.errors import (
     ForbiddenError,
@@ -28,6 +29,7 @@ from domain.streams import offers_stream
 from domain.tasks import events as task_events
 from domain.tasks import offers as domain
 from domain.tasks.offers import OfferOutcome
+from domain.tasks.task import TaskKind
 from domain.usecases import offers as usecases
 
 OfferOutcomeType = strawberry.enum(
@@ -72,7 +74,15 @@ class Offer:
     dnis: str | None
     subject: str | None
     queued_at: datetime
-    variables: list[PopoverVariable]
+    variables: list[PopoverVariable] = strawberry.field(
+        description="Up to 6 configured variables (secure ones never)."
+    )
+    kind: TaskKind = strawberry.field(
+        description="NORMAL, CALLBACK, or CONSULT: a colleague asks you onto their call."
+    )
+    consult_requester: ConsultRequester | None = strawberry.field(
+        description="A consult request: who asks (the popover's 3 default variables)."
+    )
     version: int
 
     @strawberry.field(description="Seconds the task has waited, by the server's clock.")
@@ -115,6 +125,8 @@ class Offer:
                 PopoverVariable(name=v.name, label=v.label, value=v.value)
                 for v in details.variables
             ],
+            kind=details.kind,
+            consult_requester=requester_of(details.consult_requester),
             version=offer.version,
         )
 

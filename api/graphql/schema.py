@@ -6,19 +6,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.graphql.agent_events import AgentEventsSubscription
 from api.graphql.agent_states import AgentStatesMutation, AgentStatesQuery
+from api.graphql.calls import CallsMutation
+from api.graphql.checked_documents import document_limits
 from api.graphql.configuration.crud import mutation_fields, query_fields
 from api.graphql.configuration.registry import RESOURCES
 from api.graphql.contacts import ContactsMutation
@@ -28,6 +24,7 @@ from api.graphql.offers import OffersMutation, OffersQuery, OffersSubscription
 from api.graphql.organization import OrganizationMutation, OrganizationQuery
 from api.graphql.permissions import AccessDenied
 from api.graphql.supervision import SupervisionQuery, SupervisionSubscription
+from api.graphql.task_events import TaskEventsSubscription
 from api.graphql.tasks import TasksQuery
 from api.settings import Settings
 from domain.errors import DomainError
@@ -75,14 +72,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # Factories, not instances: an extension keeps the operation it serves on itself, so one
     # instance shared by concurrent operations masks the wrong result and leaks the other's
     # internal errors (strawberry-graphql/strawberry#4369).
-    extensions: list[Any] = [
-        DomainErrorCodes,
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-    ]
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
+    extensions: list[Any] = [DomainErrorCodes, document_limits(settings)]
     if not settings.debug:
         extensions.append(
             partial(MaskErrors, should_mask_error=_should_mask, error_message="Unexpected error.")
@@ -106,10 +96,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             AgentStatesMutation,
             ContactsMutation,
             OffersMutation,
+            CallsMutation,
         ),
     )
     subscription = merge_types(
-        "Subscription", (AgentEventsSubscription, OffersSubscription, SupervisionSubscription)
+        "Subscription",
+        (
+            AgentEventsSubscription,
+            OffersSubscription,
+            SupervisionSubscription,
+            TaskEventsSubscription,
+        ),
     )
     return _Schema(
         query=query,

@@ -4,12 +4,27 @@ from datetime import datetime
 
 import strawberry
 
+from api.graphql.call_types import (
+    Consult,
+    ConsultRequester,
+    Participant,
+    Recording,
+    TaskDurations,
+    WrapUp,
+    consult_of,
+    durations_of,
+    participants_of,
+    recording_of,
+    requester_of,
+    wrap_ups_of,
+)
 from api.graphql.configuration.entry_points import EntryPoint
 from api.graphql.configuration.profiles import ChannelType, DirectionType  # noqa: F401 - enums
 from api.graphql.configuration.queues import Queue
 from api.graphql.configuration.references import load_one
 from api.graphql.context import Info
 from api.graphql.permissions import IsAgent, IsAuthenticated
+from api.graphql.task_events import TaskHistoryEntry, task_history
 from domain.channels import PHONE_ADDRESSED_CHANNELS, Channel, Direction
 from domain.configuration.base import ConfigKind
 from domain.identity import Principal, Role
@@ -93,6 +108,40 @@ class Task:
     connected_at: datetime | None
     ended_at: datetime | None
     version: int
+    conference_since: datetime | None
+    call_ended_at: datetime | None
+    parent_task_id: strawberry.ID | None = strawberry.field(
+        description="A CONSULT task: the call it was asked for."
+    )
+    raw: strawberry.Private[domain.Task]
+
+    @strawberry.field(description="Everyone who is or was on the call, in joining order.")
+    def participants(self) -> list[Participant]:
+        return participants_of(self.raw)
+
+    @strawberry.field(description="The consult in progress, if any.")
+    def consult(self) -> Consult | None:
+        return consult_of(self.raw)
+
+    @strawberry.field(description="A CONSULT task: the agent who asked for it.")
+    def requester(self) -> ConsultRequester | None:
+        return requester_of(self.raw.requester)
+
+    @strawberry.field
+    def recording(self) -> Recording:
+        return recording_of(self.raw)
+
+    @strawberry.field(description="Wrap-ups given so far, one per agent part.")
+    def wrap_ups(self) -> list[WrapUp]:
+        return wrap_ups_of(self.raw)
+
+    @strawberry.field
+    def durations(self) -> TaskDurations:
+        return durations_of(self.raw)
+
+    @strawberry.field(description="The task's timeline as stored (oldest first).")
+    async def history(self, info: Info) -> list[TaskHistoryEntry]:
+        return await task_history(info, self.raw)
 
     @strawberry.field(
         description="Voice: the caller's number (masked to its last 4 digits for agents under "
@@ -154,6 +203,12 @@ class Task:
             connected_at=task.connected_at,
             ended_at=task.ended_at,
             version=task.version,
+            conference_since=task.conference_since,
+            call_ended_at=task.call_ended_at,
+            parent_task_id=None
+            if task.parent_task_id is None
+            else strawberry.ID(task.parent_task_id),
+            raw=task,
         )
 
 
@@ -165,10 +220,12 @@ class ChannelTasks:
 
 def may_see(principal: Principal, task: domain.Task) -> bool:
     """Supervisors, admins and connectors see every task of their organization; an agent only the
-    tasks offered to or handled by them."""
+    tasks offered to them or that they are or were on."""
     if principal.has_any(Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION):
         return True
-    return task.agent_id == principal.subject
+    return task.agent_id == principal.subject or any(
+        p.agent_id == principal.subject for p in task.participants
+    )
 
 
 @strawberry.type

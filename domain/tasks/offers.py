@@ -14,6 +14,8 @@ from enum import StrEnum
 from domain.channels import Channel
 from domain.errors import ErrorCode, InvalidState, Rejected
 from domain.identity import Actor
+from domain.tasks.consults import ConsultRequester
+from domain.tasks.task import TaskKind
 
 
 class OfferOutcome(StrEnum):
@@ -47,6 +49,10 @@ class OfferDetails:
     subject: str | None
     queued_at: datetime
     variables: tuple[PopoverVariable, ...] = ()
+    # What is being offered: a customer's contact, or a colleague's consult request (labelled
+    # as such, with the requester's name, DN and team: the consult popover's 3 defaults).
+    kind: TaskKind = TaskKind.NORMAL
+    consult_requester: ConsultRequester | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

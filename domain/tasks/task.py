@@ -16,23 +16,14 @@ from typing import Any
 
 from domain.channels import Channel, Direction
 from domain.errors import InvalidState
+from domain.tasks.consults import Consult, ConsultRequester, Destination
+from domain.tasks.durations import Durations
+from domain.tasks.participants import Participant, ParticipantRole
+from domain.tasks.recording import Recording, RecordingState
+from domain.tasks.status import ACTIVE_STATUSES, CALL_STATUSES, TaskStatus
+from domain.tasks.wrap_up import WrapUp
 
-
-class TaskStatus(StrEnum):
-    QUEUED = "QUEUED"
-    OFFERED = "OFFERED"
-    CONNECTED = "CONNECTED"
-    HELD = "HELD"
-    POST_CALL = "POST_CALL"
-    WRAP_UP = "WRAP_UP"
-    CLOSED = "CLOSED"
-    ABANDONED = "ABANDONED"
-
-
-# Work an agent holds: what counts against capacity and shows in the glance view.
-ACTIVE_STATUSES = frozenset(
-    {TaskStatus.CONNECTED, TaskStatus.HELD, TaskStatus.POST_CALL, TaskStatus.WRAP_UP}
-)
+__all__ = ["ACTIVE_STATUSES", "CALL_STATUSES", "Task", "TaskKind", "TaskStatus"]
 
 
 class TaskKind(StrEnum):
@@ -107,9 +98,22 @@ class Task:
     offer_count: int = 0
     # Agents who declined or missed this task: routing asks them last.
     passed_by: tuple[str, ...] = ()
+    # The agent the task is offered to or who controls it (the primary agent).
     agent_id: str | None = None
     connected_at: datetime | None = None
     ended_at: datetime | None = None
+    # --- the call (SPEC §4 to §6, §8) -------------------------------------------------------------
+    participants: tuple[Participant, ...] = ()
+    consult: Consult | None = None
+    conference_since: datetime | None = None
+    recording: Recording = dataclasses.field(default_factory=Recording)
+    wrap_ups: tuple[WrapUp, ...] = ()
+    call_ended_at: datetime | None = None
+    durations: Durations = dataclasses.field(default_factory=Durations)
+    # A CONSULT task only: the call it was asked for, by whom, and to reach whom.
+    parent_task_id: str | None = None
+    requester: ConsultRequester | None = None
+    consult_destination: Destination | None = None
     version: int = 1
 
     @property
@@ -123,6 +127,57 @@ class Task:
 
     def cad_value(self, name: str) -> str | None:
         return next((entry.value for entry in self.cad if entry.name == name), None)
+
+    # --- who is on it ---------------------------------------------------------------------------
+
+    @property
+    def present(self) -> tuple[Participant, ...]:
+        return tuple(p for p in self.participants if p.present)
+
+    @property
+    def customer_party(self) -> Participant | None:
+        """The customer's place on the call while they are on it."""
+        return next(
+            (p for p in self.participants if p.present and p.role is ParticipantRole.CUSTOMER),
+            None,
+        )
+
+    def participant(self, participant_id: str) -> Participant | None:
+        return next((p for p in self.participants if p.participant_id == participant_id), None)
+
+    def present_agent(self, agent_id: str) -> Participant | None:
+        """The agent's live place on the call, if they are on it."""
+        return next(
+            (p for p in self.participants if p.present and p.agent_id == agent_id and p.is_agent),
+            None,
+        )
+
+    def present_supervisor(self, supervisor_id: str) -> Participant | None:
+        return next(
+            (
+                p
+                for p in self.participants
+                if p.present
+                and p.agent_id == supervisor_id
+                and p.role is ParticipantRole.SUPERVISOR
+            ),
+            None,
+        )
+
+    def wrap_up_owed_by(self, agent_id: str) -> Participant | None:
+        return next(
+            (p for p in self.participants if p.wrap_up_due and p.agent_id == agent_id), None
+        )
+
+    @property
+    def involved_agent_ids(self) -> tuple[str, ...]:
+        """Agents with a live part in the task: on the call or owing a wrap-up for it. The glance
+        view goes by this (an offer is not a task yet)."""
+        ids = [p.agent_id for p in self.participants if p.agent_id and (p.present or p.wrap_up_due)]
+        return tuple(dict.fromkeys(ids))
+
+    def next_participant_id(self) -> str:
+        return f"{self.task_id}.p{len(self.participants) + 1}"
 
     # --- transitions ----------------------------------------------------------------------------
 
@@ -151,9 +206,58 @@ class Task:
             passed_by=passed_by,
         )
 
-    def connected(self, now: datetime) -> Task:
+    def connected(
+        self, now: datetime, *, agent_name: str | None = None, recording: bool = False
+    ) -> Task:
+        """Answered: the offered agent joins as primary (the customer too, on a first answer)
+        and, for a call, recording starts when the policy says so."""
         self._require(TaskStatus.OFFERED, "only an offered task is accepted")
-        return self._next(status=TaskStatus.CONNECTED, status_since=now, connected_at=now)
+        assert self.agent_id is not None
+        participants = list(self.participants)
+        if self.customer_party is None:
+            participants.append(
+                Participant(
+                    participant_id=f"{self.task_id}.p{len(participants) + 1}",
+                    role=ParticipantRole.CUSTOMER,
+                    joined_at=self.created_at,
+                    address=self.customer.address or self.ani,
+                    name=self.customer.name or self.customer.customer_id,
+                )
+            )
+        participants.append(
+            Participant(
+                participant_id=f"{self.task_id}.p{len(participants) + 1}",
+                role=ParticipantRole.PRIMARY_AGENT,
+                joined_at=now,
+                agent_id=self.agent_id,
+                name=agent_name,
+            )
+        )
+        started = self.recording
+        if started.state is RecordingState.OFF and self.channel is Channel.VOICE:
+            started = Recording.started(recording)
+        return self._next(
+            status=TaskStatus.CONNECTED,
+            status_since=now,
+            connected_at=self.connected_at or now,
+            participants=tuple(participants),
+            recording=started,
+        )
+
+    def answered_consult(self, now: datetime) -> Task:
+        """A consult request done: its agent joined the call it was asked for."""
+        self._require(TaskStatus.OFFERED, "only an offered consult request is accepted")
+        return self._next(
+            status=TaskStatus.CLOSED, status_since=now, connected_at=now, ended_at=now
+        )
+
+    def called_off(self, now: datetime) -> Task:
+        """A consult request nobody will answer: ended, missed, or the call moved on."""
+        if self.status not in (TaskStatus.QUEUED, TaskStatus.OFFERED):
+            raise InvalidState("the consult request is over", current_state=self.status.value)
+        return self._next(
+            status=TaskStatus.CLOSED, status_since=now, ended_at=now, offer_id=None, agent_id=None
+        )
 
     def abandoned(self, now: datetime) -> Task:
         if self.status not in (TaskStatus.QUEUED, TaskStatus.OFFERED):
@@ -161,18 +265,34 @@ class Task:
                 "only a task no agent has answered yet can be abandoned",
                 current_state=self.status.value,
             )
-        # Nobody holds it any more: the withdrawn offer keeps who it was ringing at.
+        # Nobody holds it any more: the withdrawn offer keeps who it was ringing at. (After a
+        # transfer to a queue the customer was on the call: they leave it now.)
+        participants = tuple(
+            p if not p.present else dataclasses.replace(p, left_at=now, held=False)
+            for p in self.participants
+        )
         return self._next(
             status=TaskStatus.ABANDONED,
             status_since=now,
             ended_at=now,
             offer_id=None,
             agent_id=None,
+            participants=participants,
         )
 
     def _require(self, status: TaskStatus, message: str) -> None:
         if self.status is not status:
             raise InvalidState(message, current_state=self.status.value)
 
-    def _next(self, **changes: Any) -> Task:
+    def changed(self, **changes: Any) -> Task:
+        """The next version; a status change adds the time spent in the old status to its
+        phase (``status_since`` must then be given: the instant of the change)."""
+        status = changes.get("status", self.status)
+        if status is not self.status:
+            now = changes["status_since"]
+            changes.setdefault(
+                "durations", self.durations.after(self.status, now - self.status_since)
+            )
         return dataclasses.replace(self, **changes, version=self.version + 1)
+
+    _next = changed

@@ -1,6 +1,7 @@
 """How every offer ends, whoever ends it: the outcome stored, the deadline timer cancelled, the
-agent's slot freed, and ``OfferEnded`` told to the agent — one way, for accept, decline, RONA and
-withdrawal alike."""
+agent's slot freed, and ``OfferEnded`` told to the agent — one way, for accept, decline, RONA,
+withdrawal and the system taking an offer back alike. An offer that ends without the agent taking
+the task puts the task back at the front of its queue, keeping its age, and routes it again."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import datetime
 
 from domain.identity import Actor
 from domain.ports import UnitOfWork
-from domain.tasks.events import OfferEnded
-from domain.tasks.offers import Offer
+from domain.tasks.events import OfferEnded, QueuedBecause, TaskQueued
+from domain.tasks.offers import Offer, OfferOutcome
+from domain.tasks.task import Task, TaskKind
 from domain.timers import TimerKind, timer_id
+from domain.usecases.consult_requests import consult_request_missed
+from domain.usecases.routing import RouteQueue
 
 
 def offer_timer_id(offer: Offer) -> str:
@@ -43,3 +47,52 @@ async def close_offer(
             outcome=ended.outcome,
         )
     )
+
+
+async def release_offer(
+    uow: UnitOfWork,
+    offer: Offer,
+    ended: Offer,
+    now: datetime,
+    actor: Actor,
+    because: QueuedBecause,
+) -> Task | None:
+    """The offer ended without an agent taking the task: close it, put the task back in its
+    queue (keeping its age) and route it again."""
+    await close_offer(uow, offer, ended, now, actor)
+    task = await uow.tasks.get(offer.org_id, offer.task_id)
+    if task is None or task.offer_id != offer.offer_id:
+        return task
+    if task.kind is TaskKind.CONSULT and await consult_request_missed(uow, task, now, actor):
+        return task
+    requeued = task.requeued(now)
+    await uow.tasks.save(requeued, expected_version=task.version)
+    uow.emit(
+        TaskQueued(
+            org_id=task.org_id,
+            occurred_at=now,
+            actor=actor,
+            task_id=task.task_id,
+            queue_id=task.queue_id,
+            channel=task.channel,
+            status=requeued.status,
+            version=requeued.version,
+            because=because,
+            queued_at=requeued.queued_at,
+        )
+    )
+    uow.defer(RouteQueue(task.org_id, task.queue_id))
+    return requeued
+
+
+async def take_back_offers(
+    uow: UnitOfWork, org_id: str, agent_id: str, now: datetime, actor: Actor
+) -> int:
+    """Every pending offer of the agent ends ``SYSTEM`` — the agent can no longer answer (gone, or
+    deactivated) — and its task goes to another agent at once instead of waiting for the RONA.
+    Returns how many offers ended."""
+    pending = await uow.offers.pending_for(org_id, agent_id)
+    for offer in pending:
+        taken_back = offer.ended(OfferOutcome.SYSTEM, now=now, by=actor)
+        await release_offer(uow, offer, taken_back, now, actor, QueuedBecause.SYSTEM)
+    return len(pending)

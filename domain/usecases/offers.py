@@ -10,12 +10,14 @@ from domain.agents.states import LOGGED_OUT, AgentState
 from domain.errors import ErrorCode, Forbidden, InvalidState, NotFound, Rejected
 from domain.identity import Actor, ActorKind, Principal, Role
 from domain.ports import Clock, UnitOfWork
-from domain.tasks.events import QueuedBecause, RonaOccurred, TaskConnected, TaskQueued
+from domain.tasks.events import QueuedBecause, RonaOccurred, TaskConnected
 from domain.tasks.offers import Offer, OfferOutcome
-from domain.tasks.task import Task
+from domain.tasks.task import Task, TaskKind
 from domain.timers import Timer
-from domain.usecases.offer_endings import close_offer
-from domain.usecases.routing import RouteAgent, RouteQueue, Router
+from domain.usecases.call_access import policies_of, save_call
+from domain.usecases.consults import accept_consult_request
+from domain.usecases.offer_endings import close_offer, release_offer
+from domain.usecases.routing import RouteAgent, Router
 
 RONA_TIMER = Actor.system("offer-deadline")
 
@@ -103,7 +105,7 @@ async def decline_offer(cmd: DeclineOffer, uow: UnitOfWork, clock: Clock) -> Off
     offer = await _own_offer(uow, cmd.principal, cmd.offer_id)
     now = clock.now()
     declined = offer.answered(OfferOutcome.DECLINED, now=now, by=actor)
-    await _release(uow, offer, declined, now, actor, QueuedBecause.DECLINED)
+    await release_offer(uow, offer, declined, now, actor, QueuedBecause.DECLINED)
     uow.defer(RouteAgent(offer.org_id, offer.agent_id))  # other work may fit the freed slot
     return declined
 
@@ -138,7 +140,7 @@ async def on_offer_deadline(timer: Timer, uow: UnitOfWork, clock: Clock) -> None
         return
     now = clock.now()
     missed = offer.ended(OfferOutcome.RONA, now=now, by=RONA_TIMER)
-    task = await _release(uow, offer, missed, now, RONA_TIMER, QueuedBecause.RONA)
+    task = await release_offer(uow, offer, missed, now, RONA_TIMER, QueuedBecause.RONA)
     session = await uow.agent_sessions.get(offer.org_id, offer.agent_id)
     # Only an AVAILABLE agent is put in RONA: one who chose IDLE meanwhile keeps that choice.
     if session is not None and session.logged_in and session.state is AgentState.AVAILABLE:
@@ -164,9 +166,18 @@ async def _accept(uow: UnitOfWork, offer: Offer, now: datetime, actor: Actor) ->
     accepted = offer.answered(OfferOutcome.ACCEPTED, now=now, by=actor)
     task = await uow.tasks.get(offer.org_id, offer.task_id)
     assert task is not None, "a pending offer has its task"
-    connected = task.connected(now)
     await close_offer(uow, offer, accepted, now, actor, tasks=1)
-    await uow.tasks.save(connected, expected_version=task.version)
+    if task.kind is TaskKind.CONSULT:
+        # The consulted agent joins the call the request was for: that is what they now hold.
+        joined = await accept_consult_request(uow, task, offer.agent_id, now, actor)
+        return Accepted(accepted, joined)
+    session = await uow.agent_sessions.get(offer.org_id, offer.agent_id)
+    policies = await policies_of(uow, offer.org_id)
+    connected = task.connected(
+        now,
+        agent_name=session.agent_name if session else None,
+        recording=policies.recording_enabled,
+    )
     uow.emit(
         TaskConnected(
             org_id=offer.org_id,
@@ -180,38 +191,5 @@ async def _accept(uow: UnitOfWork, offer: Offer, now: datetime, actor: Actor) ->
             agent_id=offer.agent_id,
         )
     )
+    await save_call(uow, task, connected, actor=actor, now=now)
     return Accepted(accepted, connected)
-
-
-async def _release(
-    uow: UnitOfWork,
-    offer: Offer,
-    ended: Offer,
-    now: datetime,
-    actor: Actor,
-    because: QueuedBecause,
-) -> Task | None:
-    """The offer ended without an agent taking the task: close it, put the task back in its
-    queue (keeping its age) and route it again."""
-    await close_offer(uow, offer, ended, now, actor)
-    task = await uow.tasks.get(offer.org_id, offer.task_id)
-    if task is None or task.offer_id != offer.offer_id:
-        return task
-    requeued = task.requeued(now)
-    await uow.tasks.save(requeued, expected_version=task.version)
-    uow.emit(
-        TaskQueued(
-            org_id=task.org_id,
-            occurred_at=now,
-            actor=actor,
-            task_id=task.task_id,
-            queue_id=task.queue_id,
-            channel=task.channel,
-            status=requeued.status,
-            version=requeued.version,
-            because=because,
-            queued_at=requeued.queued_at,
-        )
-    )
-    uow.defer(RouteQueue(task.org_id, task.queue_id))
-    return requeued

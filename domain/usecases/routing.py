@@ -243,6 +243,8 @@ class Router:
             subject=task.subject,
             queued_at=task.queued_at,
             variables=tuple(variables),
+            kind=task.kind,
+            consult_requester=task.requester,
         )
 
     async def _team_queues(self, org_id: str, team_id: str) -> list[Queue]:
