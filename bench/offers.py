@@ -218,7 +218,7 @@ def arguments() -> argparse.Namespace:
     option(
         "--no-deflate",
         action="store_true",
-        help="WebSockets offer no permessage-deflate (browsers offer it; the default does too)",
+        help="WebSockets offer no permessage-deflate (browsers offer it, so the bench does)",
     )
     option(
         "--phases",
