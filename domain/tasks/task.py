@@ -1,9 +1,11 @@
 """A task: one customer interaction on one channel, from the moment a connector reports it.
 
-A pure state machine like ``AgentSession``: every move returns the next task (``version`` one
-higher) or raises ``InvalidState`` naming the current status. This issue covers the lifecycle up to
+A pure state machine like ``AgentSession``: every move returns the next task (``version``
+higher) or raises ``InvalidState`` naming the current status. Here: the lifecycle up to
 ``CONNECTED`` (SPEC §4): ``QUEUED → OFFERED → CONNECTED``, ``OFFERED → QUEUED`` on decline or RONA
-(the task keeps its age, so it goes back to the front of its queue), ``QUEUED/OFFERED → ABANDONED``.
+(the task keeps its age, so it goes back to the front of its queue), ``QUEUED/OFFERED → ABANDONED``,
+and consult requests answered or called off. The call itself (hold, consult, conference, transfer,
+end, wrap-up) is ``domain.tasks.call``, built on ``changed``.
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ class Task:
 
     def offered(self, offer_id: str, agent_id: str, now: datetime) -> Task:
         self._require(TaskStatus.QUEUED, "only a waiting task is offered")
-        return self._next(
+        return self.changed(
             status=TaskStatus.OFFERED,
             status_since=now,
             offer_id=offer_id,
@@ -198,7 +200,7 @@ class Task:
         passed_by = (
             self.passed_by if self.agent_id in self.passed_by else (*self.passed_by, self.agent_id)
         )
-        return self._next(
+        return self.changed(
             status=TaskStatus.QUEUED,
             status_since=now,
             offer_id=None,
@@ -236,7 +238,7 @@ class Task:
         started = self.recording
         if started.state is RecordingState.OFF and self.channel is Channel.VOICE:
             started = Recording.started(recording)
-        return self._next(
+        return self.changed(
             status=TaskStatus.CONNECTED,
             status_since=now,
             connected_at=self.connected_at or now,
@@ -247,7 +249,7 @@ class Task:
     def answered_consult(self, now: datetime) -> Task:
         """A consult request done: its agent joined the call it was asked for."""
         self._require(TaskStatus.OFFERED, "only an offered consult request is accepted")
-        return self._next(
+        return self.changed(
             status=TaskStatus.CLOSED, status_since=now, connected_at=now, ended_at=now
         )
 
@@ -255,7 +257,7 @@ class Task:
         """A consult request nobody will answer: ended, missed, or the call moved on."""
         if self.status not in (TaskStatus.QUEUED, TaskStatus.OFFERED):
             raise InvalidState("the consult request is over", current_state=self.status.value)
-        return self._next(
+        return self.changed(
             status=TaskStatus.CLOSED, status_since=now, ended_at=now, offer_id=None, agent_id=None
         )
 
@@ -271,7 +273,7 @@ class Task:
             p if not p.present else dataclasses.replace(p, left_at=now, held=False)
             for p in self.participants
         )
-        return self._next(
+        return self.changed(
             status=TaskStatus.ABANDONED,
             status_since=now,
             ended_at=now,
@@ -294,5 +296,3 @@ class Task:
                 "durations", self.durations.after(self.status, now - self.status_since)
             )
         return dataclasses.replace(self, **changes, version=self.version + 1)
-
-    _next = changed
