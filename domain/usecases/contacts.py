@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.channels import PHONE_ADDRESSED_CHANNELS, Channel, Direction
-from domain.configuration.base import ConfigKind
 from domain.configuration.cad import CadVariable, cad_value_violation
 from domain.configuration.queues import DEFAULT_PRIORITY, HIGHEST_PRIORITY, LOWEST_PRIORITY
 from domain.errors import Forbidden, NotFound, ValidationFailed
@@ -72,11 +71,7 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
         raise ValidationFailed.single(
             "entryPointId", "queue_active", "the entry point's queue is deactivated"
         )
-    variables = [
-        v
-        for v in await uow.configuration.list_active(org_id, ConfigKind.CAD_VARIABLE)
-        if isinstance(v, CadVariable)
-    ]
+    variables = await router.configuration.cad_variables()
     _validate(cmd, entry_point.channel, variables)
     secure = {v.name for v in variables if v.secure}
 

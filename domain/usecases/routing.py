@@ -23,7 +23,7 @@ from domain.configuration.base import ConfigKind
 from domain.configuration.cad import CadVariable
 from domain.configuration.entry_points import EntryPoint
 from domain.configuration.policies import OrganizationPolicies
-from domain.configuration.queues import Queue
+from domain.configuration.queues import Queue, RoutingStrategy
 from domain.identity import Actor
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.events import OfferMade, TaskOffered
@@ -44,6 +44,9 @@ ROUTING = Actor.system("routing")
 # defers another, so a long queue drains in bounded transactions.
 CANDIDATES = 25
 BATCH = 20
+# Longest-available routing reads this many candidates beyond those who passed on the task: enough
+# for simultaneous decisions to pick different agents.
+SPREAD = 8
 # The popover shows at most six configured variables (SPEC §3).
 POPOVER_VARIABLES = 6
 
@@ -68,7 +71,7 @@ class _Configuration:
         self._org_id = org_id
         self._entities: dict[tuple[ConfigKind, str], object] = {}
         self._policies: OrganizationPolicies | None = None
-        self._popover: tuple[CadVariable, ...] | None = None
+        self._cad_variables: tuple[CadVariable, ...] | None = None
 
     async def queue(self, queue_id: str) -> Queue | None:
         entity = await self._get(ConfigKind.QUEUE, queue_id)
@@ -84,24 +87,62 @@ class _Configuration:
             self._policies = stored or OrganizationPolicies(org_id=self._org_id)
         return self._policies
 
-    async def popover(self) -> tuple[CadVariable, ...]:
-        if self._popover is None:
+    async def cad_variables(self) -> tuple[CadVariable, ...]:
+        """The active CAD definitions (reportContact validates with them, the popover shows some)."""
+        if self._cad_variables is None:
             variables = await self._uow.configuration.list_active(
                 self._org_id, ConfigKind.CAD_VARIABLE
             )
-            shown = [
-                v
-                for v in variables
-                if isinstance(v, CadVariable) and v.show_in_popover and not v.secure
-            ]
-            self._popover = tuple(sorted(shown, key=lambda v: (v.display_order, v.name)))
-        return self._popover
+            self._cad_variables = tuple(v for v in variables if isinstance(v, CadVariable))
+        return self._cad_variables
+
+    async def popover(self) -> tuple[CadVariable, ...]:
+        shown = [v for v in await self.cad_variables() if v.show_in_popover and not v.secure]
+        return tuple(sorted(shown, key=lambda v: (v.display_order, v.name)))
 
     async def _get(self, kind: ConfigKind, entity_id: str) -> object:
         key = (kind, entity_id)
         if key not in self._entities:
             self._entities[key] = await self._uow.configuration.get(self._org_id, kind, entity_id)
         return self._entities[key]
+
+
+def _limit(task: Task, queue: Queue) -> int:
+    """Candidates come in the order of availability. Longest available needs only the first few
+    (and those who passed on the task, who go last); best skilled ranks a wider field."""
+    if queue.routing_strategy is RoutingStrategy.BEST_SKILLED:
+        return CANDIDATES
+    return min(CANDIDATES, len(task.passed_by) + SPREAD)
+
+
+class _InFlight:
+    """How many ``agent_for`` decisions this process is taking right now (each ``_Decision`` knows
+    the most it saw while it ran). Process-local on purpose: it only spreads picks, it decides
+    nothing — conditional writes still settle every collision, across instances too."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> _Decision:
+        self.count += 1
+        return _Decision(self)
+
+    def __exit__(self, *_: object) -> None:
+        self.count -= 1
+
+
+class _Decision:
+    def __init__(self, in_flight: _InFlight) -> None:
+        self._in_flight = in_flight
+        self._peak = in_flight.count
+
+    @property
+    def peak(self) -> int:
+        self._peak = max(self._peak, self._in_flight.count)
+        return self._peak
+
+
+_DECISIONS_IN_FLIGHT = _InFlight()
 
 
 class Router:
@@ -117,17 +158,20 @@ class Router:
         queue = await self.configuration.queue(task.queue_id)
         if queue is None:
             return None
-        candidates = await self._uow.agent_sessions.candidates(
-            task.org_id, task.channel, queue.team_ids, task.required_skills, CANDIDATES
-        )
-        ranked = ranked_agents(task, queue.routing_strategy, candidates)
-        if not ranked:
-            return None
-        # Simultaneous tasks all want the agent available longest: one wins, the others collide
-        # and re-run. A re-run picks among the first few instead, so colliders spread out rather
-        # than queueing up behind each other (n² re-runs for n simultaneous contacts otherwise).
-        pick = random.randrange(min(len(ranked), 1 + self._uow.attempt)) if self._uow.attempt else 0
-        return await self.reserve(task, ranked[pick], queue)
+        with _DECISIONS_IN_FLIGHT as simultaneous:
+            candidates = await self._uow.agent_sessions.candidates(
+                task.org_id, task.channel, queue.team_ids, task.required_skills, _limit(task, queue)
+            )
+            ranked = ranked_agents(task, queue.routing_strategy, candidates)
+            if not ranked:
+                return None
+            # Simultaneous tasks all want the agent available longest: one wins, the others
+            # collide and re-run (n² re-runs for n simultaneous contacts). With others deciding
+            # at the same moment in this process, or after a collision, pick among the first
+            # few instead; alone, the agent available longest gets it.
+            spread = max(simultaneous.peak, 1 + self._uow.attempt)
+            pick = random.randrange(min(len(ranked), spread)) if spread > 1 else 0
+            return await self.reserve(task, ranked[pick], queue)
 
     async def work_for(self, session: AgentSession, *, limit: int = BATCH) -> list[Offer]:
         """Offer the agent waiting tasks of its team's queues until its capacity is used."""
