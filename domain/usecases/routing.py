@@ -44,8 +44,7 @@ ROUTING = Actor.system("routing")
 # defers another, so a long queue drains in bounded transactions.
 CANDIDATES = 25
 BATCH = 20
-# Longest-available routing reads this many candidates beyond those who passed on the task: enough
-# for simultaneous decisions to pick different agents.
+# Longest-available routing reads at least this many candidates beyond those who passed on it.
 SPREAD = 8
 # The popover shows at most six configured variables (SPEC §3).
 POPOVER_VARIABLES = 6
@@ -107,12 +106,18 @@ class _Configuration:
         return self._entities[key]
 
 
-def _limit(task: Task, queue: Queue) -> int:
-    """Candidates come in the order of availability. Longest available needs only the first few
+def _window(contenders: int) -> int:
+    """How many of the first agents ``contenders`` simultaneous decisions pick among: alone, the
+    first; otherwise twice as many as there are contenders, so few pick the same agent."""
+    return 1 if contenders <= 1 else 2 * contenders
+
+
+def _limit(task: Task, queue: Queue, contenders: int) -> int:
+    """Candidates come in the order of availability. Longest available needs only the window
     (and those who passed on the task, who go last); best skilled ranks a wider field."""
     if queue.routing_strategy is RoutingStrategy.BEST_SKILLED:
         return CANDIDATES
-    return min(CANDIDATES, len(task.passed_by) + SPREAD)
+    return len(task.passed_by) + min(CANDIDATES, max(SPREAD, _window(contenders)))
 
 
 class _InFlight:
@@ -159,18 +164,23 @@ class Router:
         if queue is None:
             return None
         with _DECISIONS_IN_FLIGHT as simultaneous:
+            contenders = max(simultaneous.peak, 1 + self._uow.attempt)
             candidates = await self._uow.agent_sessions.candidates(
-                task.org_id, task.channel, queue.team_ids, task.required_skills, _limit(task, queue)
+                task.org_id,
+                task.channel,
+                queue.team_ids,
+                task.required_skills,
+                _limit(task, queue, contenders),
             )
             ranked = ranked_agents(task, queue.routing_strategy, candidates)
             if not ranked:
                 return None
             # Simultaneous tasks all want the agent available longest: one wins, the others
             # collide and re-run (n² re-runs for n simultaneous contacts). With others deciding
-            # at the same moment in this process, or after a collision, pick among the first
-            # few instead; alone, the agent available longest gets it.
-            spread = max(simultaneous.peak, 1 + self._uow.attempt)
-            pick = random.randrange(min(len(ranked), spread)) if spread > 1 else 0
+            # at the same moment in this process, or after a collision, pick at random among the
+            # first few instead; alone, the agent available longest gets it.
+            window = _window(max(contenders, simultaneous.peak))
+            pick = random.randrange(min(len(ranked), window)) if window > 1 else 0
             return await self.reserve(task, ranked[pick], queue)
 
     async def work_for(self, session: AgentSession, *, limit: int = BATCH) -> list[Offer]:
