@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Services, embedded_mongod, open_services
 from api.settings import Settings
+from api.test_clock import clock_for, clock_route
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def create_app(
     settings = settings or Settings()
     state: dict[str, Services] = {}
     graphql_endpoint = _StartedLater()
+    clock = clock_for(settings)  # tests only: a clock moved through POST /test/clock
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,7 +58,7 @@ def create_app(
 
         database = contextlib.nullcontext(mongodb_url) if mongodb_url else embedded_mongod(settings)
         with database as url:
-            async with open_services(settings, url) as services:
+            async with open_services(settings, url, clock) as services:
                 state["services"] = services
                 graphql_endpoint.app = OmnideskGraphQL(services, schema=build_schema(settings))
                 if on_ready is not None:
@@ -83,6 +85,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_endpoint),
+            *([] if clock is None else [clock_route(clock, lambda: state.get("services"))]),
         ],
         middleware=[_cors(settings)],
         lifespan=lifespan,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from broadcaster import Broadcast
@@ -15,6 +15,7 @@ from api.auth import TokenVerifier
 from api.settings import Settings
 from domain.ports import Clock
 from domain.timers import TimerKind
+from domain.usecases.callback_dispatch import callback_window_handler
 from domain.usecases.calls import on_recording_resume
 from domain.usecases.offers import on_offer_deadline
 from domain.usecases.presence import presence_grace_expired
@@ -22,11 +23,13 @@ from domain.usecases.routing import RouteAgent, RouteQueue, route_agent, route_q
 from domain.usecases.runner import Runner
 from domain.usecases.wrap_up import on_wrap_up_timeout
 from persistence.agent_sessions import AgentSessionQueries
+from persistence.callbacks import CallbackQueries
 from persistence.configuration_queries import ConfigurationQueries
 from persistence.database import Retention, make_client, open_database
 from persistence.embedded_mongod import EmbeddedMongo, find_mongod
 from persistence.event_feed import EventFeed
 from persistence.event_store import EventReader
+from persistence.messages import MessageQueries
 from persistence.presence import PresenceTracker
 from persistence.routing_sweep import RoutingSweep
 from persistence.seed import seed_demo_if_empty
@@ -57,6 +60,12 @@ class Services:
     tasks: TaskQueries
     verifier: TokenVerifier
     presence: PresenceTracker  # agents' desktop connections (SPEC §2 presence)
+    # Scheduled and personal callbacks of a customer or an agent (SPEC §9), outside transactions.
+    callbacks: CallbackQueries = field(default_factory=CallbackQueries)
+    # The durable-timer scheduler (the test clock wakes it when it moves).
+    timers: TimerScheduler | None = None
+    # Messages of digital tasks and predefined responses (SPEC §10), outside any transaction.
+    messages: MessageQueries = field(default_factory=MessageQueries)
 
     async def ready(self) -> tuple[bool, str]:
         try:
@@ -87,9 +96,14 @@ def embedded_mongod(settings: Settings) -> Iterator[str]:
         mongo.stop()
 
 
-def timer_handlers() -> TimerHandlers:
+def timer_handlers(settings: Settings | None = None) -> TimerHandlers:
     """What each kind of durable timer does when it fires; a use case registers its kind here."""
+    settings = settings or Settings()
     handlers = TimerHandlers()
+    handlers.register(
+        TimerKind.CALLBACK_WINDOW,
+        callback_window_handler(timedelta(seconds=settings.callback_retry_seconds)),
+    )
     handlers.register(TimerKind.OFFER_DEADLINE, on_offer_deadline)
     handlers.register(TimerKind.PRESENCE_GRACE, presence_grace_expired)
     handlers.register(TimerKind.RECORDING_RESUME, on_recording_resume)
@@ -122,7 +136,7 @@ async def open_services(
         async with Broadcast("memory://") as broadcast:
             feed = EventFeed(broadcast)
             await feed.start()
-            timers = TimerScheduler(runner, timer_handlers())
+            timers = TimerScheduler(runner, timer_handlers(settings))
             sweep = RoutingSweep(runner, interval=settings.routing_sweep_seconds)
             # Presence: heartbeat for this instance's agent WebSockets, sweep of dead instances'.
             heartbeat = timedelta(seconds=settings.presence_heartbeat_seconds)
@@ -148,6 +162,7 @@ async def open_services(
                         audience=settings.jwt_audience,
                     ),
                     presence=presence,
+                    timers=timers,
                 )
             finally:
                 await presence.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     presence_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
     # How often each instance routes every queue with waiting tasks, in case a follow-up was lost.
     routing_sweep_seconds: float = Field(default=5.0, gt=0)
+    # A callback whose window opened while the organization was at its concurrent-call limit is
+    # tried again after this long (SPEC §9: it waits, it is not lost).
+    callback_retry_seconds: float = Field(default=30.0, gt=0)
+    # Tests only (refused in production): the server's clock frozen at this instant, moved by
+    # ``POST /test/clock`` (api/test_clock.py).
+    test_clock_start: datetime | None = None
 
     @property
     def is_development(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -10,10 +10,13 @@ from typing import Protocol, Self
 
 from domain.agents.presence import AgentPresence
 from domain.agents.session import AgentSession
+from domain.callbacks.callback import ScheduledCallback
 from domain.channels import Channel
 from domain.configuration.base import ConfigEntity, ConfigKind, Dependent
 from domain.configuration.policies import OrganizationPolicies
+from domain.conversations.conversation import Conversation
 from domain.events import DomainEvent
+from domain.messaging.message import Message
 from domain.tasks.offers import Offer
 from domain.tasks.task import Task
 from domain.timers import Timer
@@ -113,6 +116,11 @@ class TaskRepository(Protocol):
         """``QUEUED`` tasks of these queues and channels, the first ``limit`` in routing order."""
         ...
 
+    async def active_calls(self, org_id: str) -> int:
+        """Voice tasks of the organization with a call in progress (connected, held, post-call):
+        what the concurrent-call limit counts."""
+        ...
+
 
 class OfferRepository(Protocol):
     async def get(self, org_id: str, offer_id: str) -> Offer | None: ...
@@ -160,6 +168,94 @@ class TimerRepository(Protocol):
         ...
 
 
+class MessageRepository(Protocol):
+    """Messages of digital tasks, in their own collection (chats grow long), ordered by ``seq``."""
+
+    async def next_seq(self, org_id: str, task_id: str) -> int:
+        """The ``seq`` the task's next message takes (1 for the first). Two transactions given the
+        same one collide when they add (``TransientConflict``) and the loser re-runs."""
+        ...
+
+    async def add(self, message: Message) -> None: ...
+
+    async def get(self, org_id: str, message_id: str) -> Message | None: ...
+
+    async def save(self, message: Message) -> None:
+        """Replace the stored message (its delivery state changed)."""
+        ...
+
+    async def for_task(self, org_id: str, task_id: str) -> Sequence[Message]:
+        """Every message of the task, ordered by ``seq``."""
+        ...
+
+    async def for_tasks(
+        self, org_id: str, task_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[Message]]:
+        """The messages of each task (ordered by ``seq``); a task without any maps to ``()``."""
+        ...
+
+
+class ConversationRepository(Protocol):
+    """Outbound/reply conversations (one active per pair) and the customer-centred reads of tasks:
+    history, sessions. ``keys`` are ``domain.conversations.addresses`` customer keys."""
+
+    async def get(self, org_id: str, key: str) -> Conversation | None: ...
+
+    async def claim(self, conversation: Conversation, *, replacing: str | None) -> None:
+        """Store the pair's record: new (``replacing`` None) or taking over from the task
+        ``replacing``. Another transaction claiming the pair at the same time makes one of them
+        raise ``TransientConflict``, so the loser re-runs and finds the winner's conversation."""
+        ...
+
+    async def outbound_count(self, org_id: str, agent_id: str, channel: Channel) -> int:
+        """Active OUTBOUND tasks of ``channel`` the agent holds (on it or owing its wrap-up)."""
+        ...
+
+    async def subject_used(self, org_id: str, keys: Sequence[str], subject_key: str) -> bool:
+        """Whether an email task of this customer already had this (normalized) subject."""
+        ...
+
+    async def known_customer_id(self, org_id: str, keys: Sequence[str]) -> str | None:
+        """The customer id of the most recent task found by these keys, if any had one."""
+        ...
+
+    async def session_tasks(self, org_id: str, session_id: str) -> Sequence[Task]: ...
+
+    async def history(
+        self,
+        org_id: str,
+        keys: Sequence[str],
+        channel: Channel | None,
+        limit: int,
+        after: HistoryCursor | None,
+    ) -> Sequence[Task]:
+        """Ended tasks (closed, abandoned; not consult requests) found by any of ``keys``, newest
+        end first, those after the cursor."""
+        ...
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    ended_at: datetime
+    task_id: str
+
+
+class CallbackRepository(Protocol):
+    """Scheduled and personal callbacks until (and after) their window opens."""
+
+    async def get(self, org_id: str, callback_id: str) -> ScheduledCallback | None: ...
+
+    async def add(self, callback: ScheduledCallback) -> None: ...
+
+    async def save(self, callback: ScheduledCallback, *, expected_version: int) -> None:
+        """Conditional on the stored version, like ``TaskRepository.save``."""
+        ...
+
+    async def delete(self, callback: ScheduledCallback) -> None:
+        """Remove it if still at its version; else ``TransientConflict``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One MongoDB transaction: repositories, the events to append, and the commit."""
 
@@ -173,6 +269,9 @@ class UnitOfWork(Protocol):
     # How many times this use case already ran into a transient conflict (0: first run).
     attempt: int
     presence: PresenceRepository
+    callbacks: CallbackRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
 
     async def __aenter__(self) -> Self: ...
 

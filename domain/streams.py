@@ -49,5 +49,10 @@ def activity_channel(org_id: str) -> StreamKey:
     return _org(org_id, "activity")
 
 
+def callbacks_stream(org_id: str) -> StreamKey:
+    """Callbacks scheduled, edited, deleted, requested and dispatched in the organization."""
+    return _org(org_id, "callbacks")
+
+
 def deliveries_stream(org_id: str, channel: str) -> StreamKey:
     return _org(org_id, "deliveries", channel)

@@ -214,6 +214,9 @@ class PresenceDocument(Document):
         ]
 
 
+from persistence.callbacks import CallbackDocument  # noqa: E402
+from persistence.conversations import ConversationDocument  # noqa: E402
+from persistence.messages import MessageDocument  # noqa: E402
 from persistence.task_documents import OfferDocument, TaskDocument  # noqa: E402
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -228,4 +231,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TaskDocument,
     OfferDocument,
     PresenceDocument,
+    CallbackDocument,
+    MessageDocument,
+    ConversationDocument,
 ]

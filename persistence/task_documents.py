@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from beanie import Document
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
 class TaskDocument(Document):
@@ -23,6 +23,10 @@ class TaskDocument(Document):
     agent_id: str | None
     # Agents with a live part in the task (on the call, owing a wrap-up, being offered it).
     involved: list[str] = []
+    customer_keys: list[str] = []
+    ended_at: datetime | None = None
+    session_id: str | None = None
+    subject_key: str | None = None
     version: int
     data: dict[str, Any]
 
@@ -48,6 +52,18 @@ class TaskDocument(Document):
             ),
             # The glance view: the tasks an agent takes part in, whatever their role.
             IndexModel([("org_id", ASCENDING), ("involved", ASCENDING)], name="by_involved"),
+            # A customer's contact history, newest end first (persistence.conversations).
+            IndexModel(
+                [
+                    ("org_id", ASCENDING),
+                    ("customer_keys", ASCENDING),
+                    ("ended_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="customer_history",
+            ),
+            # The interactions of one omnichannel contact session.
+            IndexModel([("org_id", ASCENDING), ("session_id", ASCENDING)], name="by_session"),
         ]
 
 

@@ -12,9 +12,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from domain.channels import Channel
+from domain.conversations.addresses import customer_keys
+from domain.conversations.outbound import subject_key
 from domain.ports import TransientConflict
 from domain.tasks.offers import Offer
-from domain.tasks.task import Task, TaskStatus
+from domain.tasks.task import CALL_STATUSES, Task, TaskStatus
 from persistence.codec import decode, encode
 from persistence.task_documents import OfferDocument, TaskDocument
 
@@ -46,6 +48,12 @@ def task_row(task: Task) -> dict[str, Any]:
         "queued_at": task.queued_at,
         "agent_id": task.agent_id,
         "involved": list(task.involved_agent_ids),
+        # A customer's history and an email subject's first use (domain.conversations), and the
+        # contact session (SPEC §11) find tasks by these.
+        "customer_keys": customer_keys(task),
+        "ended_at": task.ended_at,
+        "session_id": task.session,
+        "subject_key": subject_key(task.subject) if task.subject else None,
         "version": task.version,
         "data": encode(task),
     }
@@ -108,6 +116,16 @@ class MongoTaskRepository:
 
     async def save(self, task: Task, *, expected_version: int) -> None:
         await _replace(_tasks(), task_row(task), expected_version, self._session)
+
+    async def active_calls(self, org_id: str) -> int:
+        return await _tasks().count_documents(
+            {
+                "org_id": org_id,
+                "status": {"$in": [status.value for status in CALL_STATUSES]},
+                "channel": Channel.VOICE.value,
+            },
+            session=self._session,
+        )
 
     async def waiting(
         self, org_id: str, queue_ids: Sequence[str], channels: Sequence[Channel], limit: int

@@ -164,6 +164,10 @@ class TimerScheduler:
         await self._warn_unhandled()
         return fired
 
+    def wake(self) -> None:
+        """Run a pass now (the test clock moved: timers may have come due)."""
+        self._wake.set()
+
     async def start(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - bounded startup
         self._tasks = [asyncio.create_task(self._loop(), name="omnidesk-timer-scheduler")]
         if not self._handlers.kinds:

@@ -16,12 +16,15 @@ from domain.events import DomainEvent
 from domain.ports import Clock, TransientConflict
 from persistence import event_store
 from persistence.agent_sessions import MongoAgentSessionRepository
+from persistence.callbacks import MongoCallbackRepository
 from persistence.configuration_repository import (
     MongoConfigurationRepository,
     MongoPoliciesRepository,
 )
+from persistence.conversations import MongoConversationRepository
 from persistence.errors import is_duplicate_key, is_transient
 from persistence.idempotency_store import MongoIdempotencyStore
+from persistence.messages import MongoMessageRepository
 from persistence.presence import MongoPresenceRepository
 from persistence.tasks import MongoOfferRepository, MongoTaskRepository
 from persistence.timers import MongoTimerRepository
@@ -54,8 +57,11 @@ class MongoUnitOfWork:
         self.idempotency = MongoIdempotencyStore(session, now)
         self.timers = MongoTimerRepository(session)
         self.presence = MongoPresenceRepository(session)
+        self.callbacks = MongoCallbackRepository(session)
         self.tasks = MongoTaskRepository(session)
         self.offers = MongoOfferRepository(session)
+        self.messages = MongoMessageRepository(session)
+        self.conversations = MongoConversationRepository(session)
         return self
 
     async def __aexit__(

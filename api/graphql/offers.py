@@ -8,6 +8,7 @@ from typing import Annotated, Any, Union
 import strawberry
 
 from api.graphql.call_types import ConsultRequester, requester_of
+from api.graphql.callback_types import CallbackType
 from api.graphql.context import Info
 from api.graphql.errors import (
     ForbiddenError,
@@ -83,6 +84,14 @@ class Offer:
     consult_requester: ConsultRequester | None = strawberry.field(
         description="A consult request: who asks (the popover's 3 default variables)."
     )
+    callback_type: CallbackType | None = strawberry.field(
+        description="A callback (kind CALLBACK): courtesy, web, scheduled or personal."
+    )
+    callback_number: str | None = strawberry.field(
+        description="A callback: the number the system dials once you accept (masked like the "
+        "customer's address)."
+    )
+    callback_reason: str | None
     version: int
 
     @strawberry.field(description="Seconds the task has waited, by the server's clock.")
@@ -127,6 +136,9 @@ class Offer:
             ],
             kind=details.kind,
             consult_requester=requester_of(details.consult_requester),
+            callback_type=details.callback_type,
+            callback_number=details.callback_number,
+            callback_reason=details.callback_reason,
             version=offer.version,
         )
 

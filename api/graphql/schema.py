@@ -13,16 +13,26 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.agent_events import AgentEventsSubscription
 from api.graphql.agent_states import AgentStatesMutation, AgentStatesQuery
+from api.graphql.cad import CadMutation, CadSubscription
+from api.graphql.callback_events import CallbacksSubscription
+from api.graphql.callback_requests import CallbackRequestsMutation
+from api.graphql.callbacks import CallbacksMutation, CallbacksQuery
 from api.graphql.calls import CallsMutation
+from api.graphql.chat import ChatMutation
 from api.graphql.checked_documents import document_limits
 from api.graphql.configuration.crud import mutation_fields, query_fields
 from api.graphql.configuration.registry import RESOURCES
 from api.graphql.contacts import ContactsMutation
+from api.graphql.deliveries import DeliveriesSubscription
 from api.graphql.error_codes import DomainErrorCodes
 from api.graphql.errors import ERROR_TYPES
+from api.graphql.history import HistoryQuery
+from api.graphql.messages import MessagesQuery
 from api.graphql.offers import OffersMutation, OffersQuery, OffersSubscription
 from api.graphql.organization import OrganizationMutation, OrganizationQuery
+from api.graphql.outbound import OutboundMutation
 from api.graphql.permissions import AccessDenied
+from api.graphql.sessions import SessionsMutation, SessionsQuery
 from api.graphql.supervision import SupervisionQuery, SupervisionSubscription
 from api.graphql.task_events import TaskEventsSubscription
 from api.graphql.tasks import TasksQuery
@@ -86,6 +96,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             TasksQuery,
             OffersQuery,
             SupervisionQuery,
+            CallbacksQuery,
+            SessionsQuery,
+            HistoryQuery,
+            MessagesQuery,
         ),
     )
     mutation = merge_types(
@@ -97,6 +111,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ContactsMutation,
             OffersMutation,
             CallsMutation,
+            CallbacksMutation,
+            CallbackRequestsMutation,
+            ChatMutation,
+            OutboundMutation,
+            SessionsMutation,
+            CadMutation,
         ),
     )
     subscription = merge_types(
@@ -106,6 +126,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             OffersSubscription,
             SupervisionSubscription,
             TaskEventsSubscription,
+            CallbacksSubscription,
+            DeliveriesSubscription,
+            CadSubscription,
         ),
     )
     return _Schema(

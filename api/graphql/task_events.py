@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from api.graphql.cad_types import CadVariableRevealed, CadVariablesSaved, timeline_entry
 from api.graphql.call_types import Destination, destination_of
 from api.graphql.context import Info
 from api.graphql.events import Event, ResyncRequired, event_fields, stream_events
+from api.graphql.messages import MessageDeliveryChanged, MessagePosted, message_event
 from api.graphql.permissions import AccessDenied, IsAuthenticated
 from domain.events import StoredEvent
 from domain.identity import Role
+from domain.sessions import events as session_events
 from domain.streams import task_stream
 from domain.tasks import events as task_events
 from domain.tasks.events import CallChange, QueuedBecause
@@ -66,9 +69,36 @@ class CallEvent(Event):
     )
 
 
-TaskHistoryEntry = Annotated[TaskLifecycleEvent | CallEvent, strawberry.union("TaskHistoryEntry")]
+@strawberry.type(
+    description="Every interaction of the task's contact session has ended and been wrapped up "
+    "(SPEC §11); told on the timeline of each of them."
+)
+class ContactSessionCompleted(Event):
+    session_id: strawberry.ID
+    task_ids: list[strawberry.ID]
+    completed_at: datetime
+
+
+TaskHistoryEntry = Annotated[
+    TaskLifecycleEvent
+    | CallEvent
+    | ContactSessionCompleted
+    | CadVariablesSaved
+    | CadVariableRevealed
+    | MessagePosted
+    | MessageDeliveryChanged,
+    strawberry.union("TaskHistoryEntry"),
+]
 TaskEvent = Annotated[
-    TaskLifecycleEvent | CallEvent | ResyncRequired, strawberry.union("TaskEvent")
+    TaskLifecycleEvent
+    | CallEvent
+    | ContactSessionCompleted
+    | CadVariablesSaved
+    | CadVariableRevealed
+    | MessagePosted
+    | MessageDeliveryChanged
+    | ResyncRequired,
+    strawberry.union("TaskEvent"),
 ]
 
 _LIFECYCLE = {
@@ -83,8 +113,21 @@ def _id(value: str | None) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(value)
 
 
-def to_graphql(stored: StoredEvent) -> TaskLifecycleEvent | CallEvent | None:
+def to_graphql(stored: StoredEvent) -> Any:
     event = stored.event
+    cad = timeline_entry(stored)
+    if cad is not None:
+        return cad
+    message = message_event(stored)
+    if message is not None:
+        return message
+    if isinstance(event, session_events.ContactSessionCompleted):
+        return ContactSessionCompleted(
+            **event_fields(stored),
+            session_id=strawberry.ID(event.session_id),
+            task_ids=[strawberry.ID(task_id) for task_id in event.task_ids],
+            completed_at=event.completed_at,
+        )
     if isinstance(event, task_events.CallEvent):
         return CallEvent(
             **event_fields(stored),
@@ -114,7 +157,7 @@ def to_graphql(stored: StoredEvent) -> TaskLifecycleEvent | CallEvent | None:
     )
 
 
-async def task_history(info: Info, task: Task) -> list[TaskLifecycleEvent | CallEvent]:
+async def task_history(info: Info, task: Task) -> list[Any]:
     reader = info.context.services.events
     entries = []
     async for stored in reader.read(task_stream(task.org_id, task.task_id), after=0):
@@ -128,7 +171,7 @@ async def task_history(info: Info, task: Task) -> list[TaskLifecycleEvent | Call
 class TaskEventsSubscription:
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
-        description="The timeline of one task, live: lifecycle and call changes. Agents follow "
+        description="The timeline of one task, live: lifecycle, call and CAD changes. Agents follow "
         "tasks they are or were on; supervisors, admins and connectors any of the organization. "
         "Pass `after` (the last `seq` seen) to resume.",
     )

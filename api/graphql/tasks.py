@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from api.graphql.cad_types import CadValue, cad_value_of
 from api.graphql.call_types import (
     Consult,
     ConsultRequester,
@@ -18,16 +19,20 @@ from api.graphql.call_types import (
     requester_of,
     wrap_ups_of,
 )
+from api.graphql.callback_types import TaskCallbackView, task_callback_of
 from api.graphql.configuration.entry_points import EntryPoint
 from api.graphql.configuration.profiles import ChannelType, DirectionType  # noqa: F401 - enums
 from api.graphql.configuration.queues import Queue
 from api.graphql.configuration.references import load_one
 from api.graphql.context import Info
+from api.graphql.messages import ConferenceStateType, Message, message_page  # noqa: F401
 from api.graphql.permissions import IsAgent, IsAuthenticated
+from api.graphql.relay import Connection
 from api.graphql.task_events import TaskHistoryEntry, task_history
 from domain.channels import PHONE_ADDRESSED_CHANNELS, Channel, Direction
 from domain.configuration.base import ConfigKind
 from domain.identity import Principal, Role
+from domain.messaging.chat import ConferenceState, conference_state
 from domain.tasks import task as domain
 from domain.tasks.offers import masked
 from domain.tasks.task import TaskKind, TaskStatus
@@ -63,12 +68,6 @@ class Customer:
         return self.raw_address
 
 
-@strawberry.type
-class CadValue:
-    name: str
-    value: str
-
-
 @strawberry.type(description="A line of the chat bot's conversation before the hand-over.")
 class TranscriptLine:
     sender: str
@@ -91,8 +90,8 @@ class Task:
     dnis: str | None
     subject: str | None
     cad: list[CadValue] = strawberry.field(
-        description="Call-associated data as the connector reported it; values of secure "
-        "variables are never shown."
+        description="Call-associated data as last saved (by the connector, the flow or agents), "
+        "each with its version; secure values read `*****`."
     )
     transcript: list[TranscriptLine]
     priority: int
@@ -138,6 +137,45 @@ class Task:
     @strawberry.field
     def durations(self) -> TaskDurations:
         return durations_of(self.raw)
+
+    @strawberry.field(description="A CALLBACK task: its kind, number, reason and dialling.")
+    def callback(self) -> TaskCallbackView | None:
+        return task_callback_of(self.raw.callback)
+
+    @strawberry.field(description="A personal callback: the agent it is offered to first.")
+    def preferred_agent_id(self) -> strawberry.ID | None:
+        agent_id = self.raw.preferred_agent_id
+        return None if agent_id is None else strawberry.ID(agent_id)
+
+    @strawberry.field(
+        description="The omnichannel contact session (SPEC §11): an elevation shares its "
+        "source's; any other task is a session of its own (its own id)."
+    )
+    def session_id(self) -> strawberry.ID:
+        return strawberry.ID(self.raw.session)
+
+    @strawberry.field(
+        description="A digital interaction put aside for a new contact (a call is held through "
+        "its customer instead)."
+    )
+    def held(self) -> bool:
+        return self.raw.held
+
+    @strawberry.field(
+        description="Digital tasks: the conversation, oldest first, paged (the cursor is a "
+        "message's `seq`). The bot's lines before the hand-over are in `transcript`."
+    )
+    async def messages(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> Connection[Message]:
+        return await message_page(info, self.raw, first, after)
+
+    @strawberry.field(
+        description="Chat: CONFERENCE_REQUESTED while another agent is being asked in, then "
+        "CONFERENCE; NONE otherwise."
+    )
+    def conference_state(self) -> ConferenceState:
+        return conference_state(self.raw)
 
     @strawberry.field(description="The task's timeline as stored (oldest first).")
     async def history(self, info: Info) -> list[TaskHistoryEntry]:
@@ -185,11 +223,7 @@ class Task:
             raw_ani=task.ani,
             dnis=task.dnis,
             subject=task.subject,
-            cad=[
-                CadValue(name=entry.name, value=entry.value)
-                for entry in task.cad
-                if not entry.secure
-            ],
+            cad=[cad_value_of(task.org_id, entry) for entry in task.cad],
             transcript=[
                 TranscriptLine(sender=line.sender, text=line.text, sent_at=line.sent_at)
                 for line in task.transcript

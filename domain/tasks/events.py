@@ -23,6 +23,8 @@ class QueuedBecause(StrEnum):
     RONA = "RONA"
     SYSTEM = "SYSTEM"  # the system took the offer back (agent deactivated or gone)
     TRANSFERRED = "TRANSFERRED"  # an agent transferred the call to this queue
+    CALLBACK = "CALLBACK"  # a callback task was made (web request, scheduled window opened)
+    CALLBACK_NOT_ANSWERED = "CALLBACK_NOT_ANSWERED"  # the dialled customer did not answer
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.callbacks.details import CallbackType
 from domain.channels import Channel
 from domain.errors import ErrorCode, InvalidState, Rejected
 from domain.identity import Actor
@@ -53,6 +54,11 @@ class OfferDetails:
     # as such, with the requester's name, DN and team: the consult popover's 3 defaults).
     kind: TaskKind = TaskKind.NORMAL
     consult_requester: ConsultRequester | None = None
+    # A callback (labelled by ``kind``): which kind, the number the system will dial (masked like
+    # the customer's), and the reason it was scheduled for.
+    callback_type: CallbackType | None = None
+    callback_number: str | None = None
+    callback_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

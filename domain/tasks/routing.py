@@ -37,15 +37,19 @@ def ranked_agents(
     task: Task, strategy: RoutingStrategy, candidates: Iterable[AgentSession]
 ) -> list[AgentSession]:
     """The eligible agents in the order routing prefers them: agents who passed on the task come
-    last; then the best skilled (``BEST_SKILLED``: highest sum of levels in the required skills);
-    then the one available longest; the agent id breaks exact ties so the order is reproducible."""
+    last; the task's preferred agent (a personal callback's assignee) first; then the best
+    skilled (``BEST_SKILLED``: highest sum of levels in the required skills); then the one
+    available longest; the agent id breaks exact ties so the order is reproducible."""
 
-    def preference(session: AgentSession) -> tuple[bool, int, datetime, str]:
+    def preference(session: AgentSession) -> tuple[bool, bool, int, datetime, str]:
         score = 0
         if strategy is RoutingStrategy.BEST_SKILLED:
             score = sum(session.routing.skill_level(name) for name, _ in task.required_skills)
         ready = session.ready_since or _NEVER
-        return (session.agent_id in task.passed_by, -score, ready, session.agent_id)
+        passed = session.agent_id in task.passed_by
+        # A personal callback goes to its assignee first (unless they already passed on it).
+        not_preferred = session.agent_id != task.preferred_agent_id
+        return (passed, not_preferred, -score, ready, session.agent_id)
 
     return sorted((s for s in candidates if can_take(s, task)), key=preference)
 

@@ -16,8 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.callbacks.details import TaskCallback
 from domain.channels import Channel, Direction
 from domain.errors import InvalidState
+from domain.identity import Actor
 from domain.tasks.consults import Consult, ConsultRequester, Destination
 from domain.tasks.durations import Durations
 from domain.tasks.participants import Participant, ParticipantRole
@@ -52,6 +54,12 @@ class CadValue:
     # Copied from the variable's definition when the value arrived: secure values never leave the
     # server through a desktop-facing field (popover, task view).
     secure: bool = False
+    # Per variable, for first-save-wins between agents (domain.tasks.cad): 0 never saved, 1 as
+    # the connector reported it, +1 per save; who saved it last, and when.
+    version: int = 0
+    saved_by: Actor | None = None
+    saved_by_name: str | None = None
+    saved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,17 @@ class Task:
     parent_task_id: str | None = None
     requester: ConsultRequester | None = None
     consult_destination: Destination | None = None
+    # --- callbacks (SPEC §9) ----------------------------------------------------------------------
+    # A CALLBACK task: what to dial, and whether the customer answered yet.
+    callback: TaskCallback | None = None
+    # A personal callback: routing offers it to this agent first.
+    preferred_agent_id: str | None = None
+    # --- omnichannel sessions (SPEC §11) ----------------------------------------------------------
+    # The contact session this interaction belongs to; None: a session of its own (``session``).
+    session_id: str | None = None
+    # A digital interaction the agent put aside for a new contact (MAX "new"); a call is held by
+    # holding its customer instead.
+    held: bool = False
     version: int = 1
 
     @property
@@ -123,6 +142,11 @@ class Task:
         return RoutingKey(
             queue_priority=self.queue_priority, priority=self.priority, queued_at=self.queued_at
         )
+
+    @property
+    def session(self) -> str:
+        """The contact session: elevations share their source's, every other task is its own."""
+        return self.session_id or self.task_id
 
     def waited_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.queued_at).total_seconds()))
@@ -216,7 +240,9 @@ class Task:
         self._require(TaskStatus.OFFERED, "only an offered task is accepted")
         assert self.agent_id is not None
         participants = list(self.participants)
-        if self.customer_party is None:
+        # A callback's customer joins only when they answer the dialled call (``domain.callbacks``).
+        awaiting_answer = self.callback is not None and not self.callback.answered
+        if self.customer_party is None and not awaiting_answer:
             participants.append(
                 Participant(
                     participant_id=f"{self.task_id}.p{len(participants) + 1}",

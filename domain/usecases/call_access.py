@@ -17,6 +17,7 @@ from domain.tasks.task import Task
 from domain.tasks.timeline import call_events
 from domain.timers import Timer, TimerKind, timer_id
 from domain.usecases.routing import RouteAgent
+from domain.usecases.session_events import session_completed
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ async def save_call(
     for party in _parts_over(before, after):
         assert party.agent_id is not None
         await free_slot(uow, after, party.agent_id, now, actor)
+    completed = await session_completed(uow, before, after, now=now, actor=actor)
+    if completed is not None:
+        uow.emit(completed)
     return after
 
 

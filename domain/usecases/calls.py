@@ -16,6 +16,7 @@ from domain.tasks.recording import RecordingState
 from domain.tasks.task import Task
 from domain.timers import Timer, TimerKind, timer_id
 from domain.usecases.call_access import agent_access, policies_of, save_call, task_of
+from domain.usecases.chat import customer_left_notice
 from domain.usecases.consults import cancel_consult_request
 
 RECORDING_TIMER = Actor.system("recording-pause")
@@ -102,6 +103,7 @@ async def report_customer_left(cmd: ReportCustomerLeft, uow: UnitOfWork, clock: 
     customer = Actor(ActorKind.CUSTOMER, task.customer.customer_id or task.task_id)
     after = call.customer_left(task, now)
     await _withdraw_consult_request(uow, task, after, customer, now)
+    await customer_left_notice(uow, task, now)  # a chat says so in the conversation (seed 004)
     return await save_call(uow, task, after, actor=customer, now=now)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.channels import Channel
 from domain.configuration.base import ConfigKind
 from domain.configuration.teams import Team
 from domain.errors import ErrorCode, InvalidState, Rejected
@@ -156,7 +155,8 @@ async def _consult_request(
     request = Task(
         task_id=request_id,
         org_id=parent.org_id,
-        channel=Channel.VOICE,
+        # A chat conference request (domain.usecases.chat_conference) is offered on its chat.
+        channel=parent.channel,
         kind=TaskKind.CONSULT,
         entry_point_id=resolved.entry_point.id if resolved.entry_point else parent.entry_point_id,
         queue_id=queue.id if queue else parent.queue_id,

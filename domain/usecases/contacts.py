@@ -13,6 +13,7 @@ from domain.configuration.cad import CadVariable, cad_value_violation
 from domain.configuration.queues import DEFAULT_PRIORITY, HIGHEST_PRIORITY, LOWEST_PRIORITY
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.identity import Actor, ActorKind, Principal, Role
+from domain.messaging.pci import screened_transcript
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.events import QueuedBecause, TaskAbandoned, TaskQueued
 from domain.tasks.offers import OfferOutcome
@@ -73,9 +74,8 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
         )
     variables = await router.configuration.cad_variables()
     _validate(cmd, entry_point.channel, variables)
-    secure = {v.name for v in variables if v.secure}
-
     now = clock.now()
+    connector = Actor(ActorKind.INTEGRATION, cmd.principal.subject)
     task = Task(
         task_id=cmd.task_id,
         org_id=org_id,
@@ -86,8 +86,8 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
         ani=cmd.ani,
         dnis=cmd.dnis,
         subject=cmd.subject,
-        cad=tuple(CadValue(e.name, e.value, secure=e.name in secure) for e in cmd.cad),
-        transcript=cmd.transcript,
+        cad=_initial_cad(cmd.cad, variables, connector, now),
+        transcript=screened_transcript(cmd.transcript, await router.configuration.policies()),
         required_skills=tuple((s.name, s.min_level) for s in queue.required_skills),
         queue_priority=queue.priority,
         priority=cmd.priority,
@@ -100,7 +100,7 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
         TaskQueued(
             org_id=org_id,
             occurred_at=now,
-            actor=Actor(ActorKind.INTEGRATION, cmd.principal.subject),
+            actor=connector,
             task_id=task.task_id,
             queue_id=task.queue_id,
             channel=task.channel,
@@ -158,6 +158,24 @@ async def withdraw_offer(
         return
     await close_offer(uow, offer, offer.ended(outcome, now=now, by=by), now, by)
     uow.defer(RouteAgent(org_id, offer.agent_id))
+
+
+def _initial_cad(
+    reported: Sequence[CadValue], variables: Sequence[CadVariable], by: Actor, now: datetime
+) -> tuple[CadValue, ...]:
+    """The connector's values, then the defaults of variables it left out: each at version 1,
+    saved by the connector (agents save against that version, SPEC §7)."""
+    given = {entry.name: entry.value for entry in reported}
+    defaults = {
+        v.name: v.default_value
+        for v in sorted(variables, key=lambda v: (v.display_order, v.name))
+        if v.default_value is not None and v.name not in given
+    }
+    secure = {v.name for v in variables if v.secure}
+    return tuple(
+        CadValue(name, value, secure=name in secure, version=1, saved_by=by, saved_at=now)
+        for name, value in (given | defaults).items()
+    )
 
 
 def _validate(cmd: ReportContact, channel: Channel, variables: Sequence[CadVariable]) -> None:

@@ -13,6 +13,7 @@ from domain.tasks.events import OfferEnded, QueuedBecause, TaskQueued
 from domain.tasks.offers import Offer, OfferOutcome
 from domain.tasks.task import Task, TaskKind
 from domain.timers import TimerKind, timer_id
+from domain.usecases.chat_transfers import outbound_transfer_missed
 from domain.usecases.consult_requests import consult_request_missed
 from domain.usecases.routing import RouteQueue
 
@@ -64,6 +65,8 @@ async def release_offer(
     if task is None or task.offer_id != offer.offer_id:
         return task
     if task.kind is TaskKind.CONSULT and await consult_request_missed(uow, task, now, actor):
+        return task
+    if await outbound_transfer_missed(uow, task, now, actor):
         return task
     requeued = task.requeued(now)
     await uow.tasks.save(requeued, expected_version=task.version)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.agents.states import LOGGED_OUT, AgentState
+from domain.channels import Channel
 from domain.errors import ErrorCode, Forbidden, InvalidState, NotFound, Rejected
 from domain.identity import Actor, ActorKind, Principal, Role
 from domain.ports import Clock, UnitOfWork
@@ -15,6 +16,7 @@ from domain.tasks.offers import Offer, OfferOutcome
 from domain.tasks.task import Task, TaskKind
 from domain.timers import Timer
 from domain.usecases.call_access import policies_of, save_call
+from domain.usecases.chat_conference import accept_conference_request
 from domain.usecases.consults import accept_consult_request
 from domain.usecases.offer_endings import close_offer, release_offer
 from domain.usecases.routing import RouteAgent, Router
@@ -169,7 +171,11 @@ async def _accept(uow: UnitOfWork, offer: Offer, now: datetime, actor: Actor) ->
     await close_offer(uow, offer, accepted, now, actor, tasks=1)
     if task.kind is TaskKind.CONSULT:
         # The consulted agent joins the call the request was for: that is what they now hold.
-        joined = await accept_consult_request(uow, task, offer.agent_id, now, actor)
+        # (A consult request on a digital channel is a chat conference request.)
+        join = (
+            accept_consult_request if task.channel is Channel.VOICE else accept_conference_request
+        )
+        joined = await join(uow, task, offer.agent_id, now, actor)
         return Accepted(accepted, joined)
     session = await uow.agent_sessions.get(offer.org_id, offer.agent_id)
     policies = await policies_of(uow, offer.org_id)

@@ -15,6 +15,7 @@ follow-up of the later one sees both, so no match is ever lost to a race.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.agents.session import AgentSession
@@ -172,9 +173,12 @@ class Router:
                 task.required_skills,
                 _limit(task, queue, contenders),
             )
+            candidates = await self._with_preferred(task, queue, candidates)
             ranked = ranked_agents(task, queue.routing_strategy, candidates)
             if not ranked:
                 return None
+            if ranked[0].agent_id == task.preferred_agent_id:
+                return await self.reserve(task, ranked[0], queue)
             # Simultaneous tasks all want the agent available longest: one wins, the others
             # collide and re-run (n² re-runs for n simultaneous contacts). With others deciding
             # at the same moment in this process, or after a collision, pick at random among the
@@ -182,6 +186,19 @@ class Router:
             window = _window(max(contenders, simultaneous.peak))
             pick = random.randrange(min(len(ranked), window)) if window > 1 else 0
             return await self.reserve(task, ranked[pick], queue)
+
+    async def _with_preferred(
+        self, task: Task, queue: Queue, candidates: Sequence[AgentSession]
+    ) -> Sequence[AgentSession]:
+        """A personal callback's assignee is asked even when not among the candidates read (a
+        bounded number, longest available first)."""
+        wanted = task.preferred_agent_id
+        if wanted is None or any(s.agent_id == wanted for s in candidates):
+            return candidates
+        session = await self._uow.agent_sessions.get(task.org_id, wanted)
+        if session is None or session.team_id not in queue.team_ids:
+            return candidates
+        return [session, *candidates]
 
     async def work_for(self, session: AgentSession, *, limit: int = BATCH) -> list[Offer]:
         """Offer the agent waiting tasks of its team's queues until its capacity is used."""
@@ -283,6 +300,10 @@ class Router:
             value = task.cad_value(variable.name)
             if value is not None and len(variables) < POPOVER_VARIABLES:
                 variables.append(PopoverVariable(variable.name, variable.label, value))
+
+        def shown(number: str) -> str | None:
+            return masked(number) if policies.mask_caller_number else number
+
         return OfferDetails(
             customer_name=task.customer.name,
             customer_id=task.customer.customer_id,
@@ -299,6 +320,9 @@ class Router:
             variables=tuple(variables),
             kind=task.kind,
             consult_requester=task.requester,
+            callback_type=None if task.callback is None else task.callback.callback_type,
+            callback_number=None if task.callback is None else shown(task.callback.number),
+            callback_reason=None if task.callback is None else task.callback.reason,
         )
 
     async def _team_queues(self, org_id: str, team_id: str) -> list[Queue]:

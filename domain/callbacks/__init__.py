@@ -1,0 +1,1 @@
+"""Callbacks (SPEC §9, seed 002): courtesy, web, scheduled and personal callbacks."""

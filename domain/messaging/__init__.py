@@ -1,0 +1,1 @@
+"""Digital messaging (SPEC §10): messages, PCI screening, chat moves, deliveries to connectors."""

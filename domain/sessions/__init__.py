@@ -1,0 +1,1 @@
+"""Omnichannel contact sessions: several interactions of one contact, elevation (SPEC §11)."""
