@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import strawberry
 
-from api.graphql.callback_types import derived_id, result_union, run
+from api.graphql.callback_types import result_union
 from api.graphql.context import Info
+from api.graphql.mutations import id_for_retry, outcome
 from api.graphql.permissions import IsAgent, IsIntegration
 from api.graphql.tasks import Task
 from domain.usecases import callback_calls as usecases
@@ -90,7 +91,7 @@ class CallbackRequestsMutation:
     async def request_courtesy_callback(
         self, info: Info, input: RequestCourtesyCallbackInput
     ) -> RequestCourtesyCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "requestCourtesyCallback",
             usecases.request_courtesy_callback,
@@ -109,7 +110,7 @@ class CallbackRequestsMutation:
     async def request_web_callback(
         self, info: Info, input: RequestWebCallbackInput
     ) -> RequestWebCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "requestWebCallback",
             usecases.request_web_callback,
@@ -120,7 +121,7 @@ class CallbackRequestsMutation:
                 queue_id=None if input.queue_id is None else str(input.queue_id),
                 reason=input.reason,
                 customer_id=input.customer_id,
-                task_id=derived_id(principal, input.idempotency_key),
+                task_id=id_for_retry(principal, "requestWebCallback", input.idempotency_key),
             ),
             input.idempotency_key,
             lambda task: RequestWebCallbackSuccess(task=Task.from_domain(task)),
@@ -133,7 +134,7 @@ class CallbackRequestsMutation:
     async def report_callback_answered(
         self, info: Info, input: CallbackTaskInput
     ) -> ReportCallbackAnsweredResult:
-        return await run(
+        return await outcome(
             info,
             "reportCallbackAnswered",
             usecases.report_callback_answered,
@@ -149,7 +150,7 @@ class CallbackRequestsMutation:
     async def report_callback_not_answered(
         self, info: Info, input: CallbackTaskInput
     ) -> ReportCallbackNotAnsweredResult:
-        return await run(
+        return await outcome(
             info,
             "reportCallbackNotAnswered",
             usecases.report_callback_not_answered,
@@ -164,7 +165,7 @@ class CallbackRequestsMutation:
         "INVALID_STATE (CUSTOMER_ANSWERED) once they did: end the call instead.",
     )
     async def cancel_callback(self, info: Info, input: CallbackTaskInput) -> CancelCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "cancelCallback",
             usecases.cancel_callback,

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Union
 
@@ -19,15 +16,13 @@ from api.graphql.errors import (
     NotFoundError,
     RejectedError,
     ValidationError,
-    to_error,
 )
-from api.graphql.idempotency import idempotency_key
 from api.graphql.permissions import IsAuthenticated
 from domain.callbacks import callback as domain
 from domain.callbacks.callback import CallbackStatus
 from domain.callbacks.details import CallbackType, TaskCallback
-from domain.errors import DomainError, ErrorCode
-from domain.identity import Principal, Role
+from domain.errors import ErrorCode
+from domain.identity import Role
 from domain.tasks.offers import masked
 
 CallbackTypeType = strawberry.enum(
@@ -182,29 +177,3 @@ ERRORS = (
 
 def result_union(name: str, success: Any) -> Any:
     return Annotated[Union[(success, *ERRORS)], strawberry.union(name)]
-
-
-def derived_id(principal: Principal, key: str | None) -> str:
-    """From the idempotency key when there is one, so that a repeat names the same thing."""
-    if key is None:
-        return uuid.uuid4().hex
-    seed = "\x1f".join((principal.org_id, principal.subject, key))
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
-async def run(
-    info: Info,
-    operation: str,
-    handler: Callable[..., Any],
-    build: Callable[[Principal], Any],
-    key: str | None,
-    success: Callable[[Any], Any],
-) -> Any:
-    principal = info.context.require_principal()
-    try:
-        result = await info.context.services.runner.run(
-            handler, build(principal), idempotency_key=idempotency_key(principal, operation, key)
-        )
-    except DomainError as error:
-        return to_error(error)
-    return success(result)

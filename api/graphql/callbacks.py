@@ -10,11 +10,10 @@ import strawberry
 from api.graphql.callback_types import (
     CallbackNode,
     IsAgentOrSupervisor,
-    derived_id,
     result_union,
-    run,
 )
 from api.graphql.context import Info
+from api.graphql.mutations import id_for_retry, outcome
 from api.graphql.permissions import IsAgent
 from api.graphql.relay import MAX_PAGE, Connection, connection
 from domain.callbacks.callback import CallbackStatus
@@ -138,7 +137,7 @@ def _schedule(principal: Principal, input: ScheduleCallbackInput) -> usecases.Sc
         ),
         personal=input.personal,
         customer_id=input.customer_id,
-        callback_id=derived_id(principal, input.idempotency_key),
+        callback_id=id_for_retry(principal, "scheduleCallback", input.idempotency_key),
     )
 
 
@@ -173,7 +172,7 @@ class CallbacksMutation:
     async def schedule_callback(
         self, info: Info, input: ScheduleCallbackInput
     ) -> ScheduleCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "scheduleCallback",
             usecases.schedule_callback,
@@ -187,7 +186,7 @@ class CallbacksMutation:
         description="Edit a callback; CALLBACK_WINDOW_STARTED once its window has started.",
     )
     async def update_callback(self, info: Info, input: UpdateCallbackInput) -> UpdateCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "updateCallback",
             usecases.update_callback,
@@ -201,7 +200,7 @@ class CallbacksMutation:
         description="Delete a callback; CALLBACK_WINDOW_STARTED once its window has started.",
     )
     async def delete_callback(self, info: Info, input: DeleteCallbackInput) -> DeleteCallbackResult:
-        return await run(
+        return await outcome(
             info,
             "deleteCallback",
             usecases.delete_callback,

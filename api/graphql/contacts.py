@@ -1,10 +1,8 @@
 """What connectors report (integration role): a new contact at an entry point, and a customer who
 left before an agent answered."""
 
-import hashlib
-import uuid
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Union
 
 import strawberry
 
@@ -16,7 +14,7 @@ from api.graphql.errors import (
     ValidationError,
     to_error,
 )
-from api.graphql.idempotency import idempotency_key
+from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsIntegration
 from api.graphql.tasks import Task
 from domain.configuration.queues import DEFAULT_PRIORITY
@@ -98,14 +96,6 @@ AbandonContactResult = Annotated[
 ]
 
 
-def _task_id(principal: Principal, key: str | None) -> str:
-    """From the idempotency key when there is one, so that a repeat describes the same task."""
-    if key is None:
-        return uuid.uuid4().hex
-    seed = "\x1f".join((principal.org_id, principal.subject, key))
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
 def _command(principal: Principal, input: ReportContactInput) -> usecases.ReportContact:
     customer = input.customer or CustomerInput()
     return usecases.ReportContact(
@@ -122,14 +112,7 @@ def _command(principal: Principal, input: ReportContactInput) -> usecases.Report
         transcript=tuple(
             TranscriptLine(line.sender, line.text, line.sent_at) for line in input.transcript
         ),
-        task_id=_task_id(principal, input.idempotency_key),
-    )
-
-
-async def _run(info: Info, operation: str, handler: Any, command: Any, key: str | None) -> Any:
-    principal = info.context.require_principal()
-    return await info.context.services.runner.run(
-        handler, command, idempotency_key=idempotency_key(principal, operation, key)
+        task_id=id_for_retry(principal, "reportContact", input.idempotency_key),
     )
 
 
@@ -143,7 +126,7 @@ class ContactsMutation:
     async def report_contact(self, info: Info, input: ReportContactInput) -> ReportContactResult:
         try:
             command = _command(info.context.require_principal(), input)
-            task = await _run(
+            task = await run_use_case(
                 info, "reportContact", usecases.report_contact, command, input.idempotency_key
             )
         except DomainError as error:
@@ -157,7 +140,7 @@ class ContactsMutation:
     async def abandon_contact(self, info: Info, input: AbandonContactInput) -> AbandonContactResult:
         try:
             command = usecases.AbandonContact(info.context.require_principal(), str(input.task_id))
-            task = await _run(
+            task = await run_use_case(
                 info, "abandonContact", usecases.abandon_contact, command, input.idempotency_key
             )
         except DomainError as error:

@@ -1,7 +1,7 @@
 """Offers (SPEC §3): the contact-request popovers of an agent, answering them, asking for one more,
 and the ``offers`` subscription."""
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated, Any, Union
 
@@ -16,16 +16,14 @@ from api.graphql.errors import (
     NotFoundError,
     RejectedError,
     ValidationError,
-    to_error,
 )
 from api.graphql.events import Cause, Event, ResyncRequired, event_fields, stream_events
-from api.graphql.idempotency import idempotency_key
+from api.graphql.mutations import outcome
 from api.graphql.permissions import IsAgent
 from api.graphql.tasks import Task
 from domain.channels import Channel
-from domain.errors import DomainError, ErrorCode, ValidationFailed
+from domain.errors import ErrorCode, ValidationFailed
 from domain.events import StoredEvent
-from domain.identity import Principal
 from domain.streams import offers_stream
 from domain.tasks import events as task_events
 from domain.tasks import offers as domain
@@ -224,26 +222,6 @@ def _accepted(result: usecases.Accepted) -> AcceptOfferSuccess:
     )
 
 
-async def _run(
-    info: Info,
-    operation: str,
-    handler: Callable[..., Any],
-    build: Callable[[Principal], Any],
-    key: str | None,
-    success: Callable[[Any], Any],
-) -> Any:
-    principal = info.context.require_principal()
-    try:
-        result = await info.context.services.runner.run(
-            handler,
-            build(principal),
-            idempotency_key=idempotency_key(principal, operation, key),
-        )
-    except DomainError as error:
-        return to_error(error)
-    return success(result)
-
-
 @strawberry.type
 class OffersMutation:
     @strawberry.mutation(
@@ -252,7 +230,7 @@ class OffersMutation:
         "its deadline, declined or withdrawn gives OFFER_EXPIRED.",
     )
     async def accept_offer(self, info: Info, input: AcceptOfferInput) -> AcceptOfferResult:
-        return await _run(
+        return await outcome(
             info,
             "acceptOffer",
             usecases.accept_offer,
@@ -267,7 +245,7 @@ class OffersMutation:
         "and to another agent; you stay AVAILABLE.",
     )
     async def decline_offer(self, info: Info, input: DeclineOfferInput) -> DeclineOfferResult:
-        return await _run(
+        return await outcome(
             info,
             "declineOffer",
             usecases.decline_offer,
@@ -284,7 +262,7 @@ class OffersMutation:
     async def accept_all_offers(
         self, info: Info, input: AcceptAllOffersInput | None = None
     ) -> AcceptAllOffersResult:
-        return await _run(
+        return await outcome(
             info,
             "acceptAllOffers",
             usecases.accept_all_offers,
@@ -308,7 +286,7 @@ class OffersMutation:
     async def request_contact(
         self, info: Info, input: RequestContactInput | None = None
     ) -> RequestContactResult:
-        return await _run(
+        return await outcome(
             info,
             "requestContact",
             usecases.request_contact,

@@ -1,8 +1,6 @@
 """Outbound SMS and email conversations (SPEC §10; seeds 000, 001): an agent starts one, a
 connector reports the customer's replies."""
 
-import hashlib
-import uuid
 from typing import Annotated, Any, Union
 
 import strawberry
@@ -17,8 +15,8 @@ from api.graphql.errors import (
     ValidationError,
     to_error,
 )
-from api.graphql.idempotency import idempotency_key
 from api.graphql.messages import Message
+from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsAgent, IsIntegration
 from api.graphql.tasks import Task
 from domain.channels import Channel
@@ -137,21 +135,6 @@ ReportCustomerReplyResult = Annotated[
 ]
 
 
-def task_id_for(principal: Principal, operation: str, key: str | None) -> str:
-    """From the idempotency key when there is one, so that a repeat describes the same task."""
-    if key is None:
-        return uuid.uuid4().hex
-    seed = "\x1f".join((principal.org_id, principal.subject, operation, key))
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
-async def run(info: Info, operation: str, handler: Any, command: Any, key: str | None) -> Any:
-    principal = info.context.require_principal()
-    return await info.context.services.runner.run(
-        handler, command, idempotency_key=idempotency_key(principal, operation, key)
-    )
-
-
 def _start(principal: Principal, data: StartOutboundConversationInput) -> Any:
     request = outbound.ConversationRequest(
         channel=data.channel,
@@ -160,7 +143,7 @@ def _start(principal: Principal, data: StartOutboundConversationInput) -> Any:
         customer_name=data.customer_name,
         customer_id=None if data.customer_id is None else str(data.customer_id),
         message=data.message(),
-        task_id=task_id_for(principal, "startOutboundConversation", data.idempotency_key),
+        task_id=id_for_retry(principal, "startOutboundConversation", data.idempotency_key),
     )
     return outbound.StartOutboundConversation(principal, request)
 
@@ -180,7 +163,7 @@ def _reply(principal: Principal, data: ReportCustomerReplyInput) -> replies.Repo
             for a in data.attachments
         ),
         customer_name=data.customer_name,
-        task_id=task_id_for(principal, "reportCustomerReply", data.idempotency_key),
+        task_id=id_for_retry(principal, "reportCustomerReply", data.idempotency_key),
     )
 
 
@@ -198,7 +181,7 @@ class OutboundMutation:
     ) -> StartOutboundConversationResult:
         try:
             command = _start(info.context.require_principal(), input)
-            opened = await run(
+            opened = await run_use_case(
                 info,
                 "startOutboundConversation",
                 outbound.start_outbound_conversation,
@@ -223,7 +206,7 @@ class OutboundMutation:
     ) -> ReportCustomerReplyResult:
         try:
             command = _reply(info.context.require_principal(), input)
-            recorded = await run(
+            recorded = await run_use_case(
                 info,
                 "reportCustomerReply",
                 replies.report_customer_reply,

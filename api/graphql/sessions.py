@@ -16,7 +16,7 @@ from api.graphql.errors import (
     to_error,
 )
 from api.graphql.messages import Message
-from api.graphql.outbound import run, task_id_for
+from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsAgent, IsAuthenticated
 from api.graphql.tasks import Task
 from domain.channels import Channel, Direction
@@ -90,7 +90,7 @@ class NewInteractionInput:
             else elevation.SmsTarget(
                 sms.number, str(sms.queue_id), sms.text, _id(sms.entry_point_id)
             ),
-            task_id=task_id_for(principal, operation, self.idempotency_key),
+            task_id=id_for_retry(principal, operation, self.idempotency_key),
         )
 
 
@@ -244,7 +244,7 @@ class SessionsMutation:
             command = elevation.ElevateContact(
                 principal, str(input.task_id), input.target(principal, "elevateContact")
             )
-            made = await run(
+            made = await run_use_case(
                 info, "elevateContact", elevation.elevate_contact, command, input.idempotency_key
             )
         except DomainError as error:
@@ -268,7 +268,7 @@ class SessionsMutation:
             command = elevation.StartNewContact(
                 principal, str(input.task_id), input.target(principal, "startNewContact")
             )
-            made = await run(
+            made = await run_use_case(
                 info, "startNewContact", elevation.start_new_contact, command, input.idempotency_key
             )
         except DomainError as error:
@@ -287,7 +287,7 @@ class SessionsMutation:
         principal = info.context.require_principal()
         try:
             command = elevation.ResumeContact(principal, str(input.task_id))
-            task = await run(
+            task = await run_use_case(
                 info, "resumeContact", elevation.resume_contact, command, input.idempotency_key
             )
         except DomainError as error:
