@@ -24,7 +24,7 @@ from domain.configuration.base import ConfigKind
 from domain.configuration.cad import CadVariable
 from domain.configuration.entry_points import EntryPoint
 from domain.configuration.policies import OrganizationPolicies
-from domain.configuration.queues import Queue, RoutingStrategy
+from domain.configuration.queues import Queue
 from domain.identity import Actor
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.events import OfferMade, TaskOffered
@@ -45,8 +45,6 @@ ROUTING = Actor.system("routing")
 # defers another, so a long queue drains in bounded transactions.
 CANDIDATES = 25
 BATCH = 20
-# Longest-available routing reads at least this many candidates beyond those who passed on it.
-SPREAD = 8
 # The popover shows at most six configured variables (SPEC §3).
 POPOVER_VARIABLES = 6
 
@@ -113,14 +111,6 @@ def _window(contenders: int) -> int:
     return 1 if contenders <= 1 else 2 * contenders
 
 
-def _limit(task: Task, queue: Queue, contenders: int) -> int:
-    """Candidates come in the order of availability. Longest available needs only the window
-    (and those who passed on the task, who go last); best skilled ranks a wider field."""
-    if queue.routing_strategy is RoutingStrategy.BEST_SKILLED:
-        return CANDIDATES
-    return len(task.passed_by) + min(CANDIDATES, max(SPREAD, _window(contenders)))
-
-
 class _InFlight:
     """How many ``agent_for`` decisions this process is taking right now (each ``_Decision`` knows
     the most it saw while it ran). Process-local on purpose: it only spreads picks, it decides
@@ -165,13 +155,8 @@ class Router:
         if queue is None:
             return None
         with _DECISIONS_IN_FLIGHT as simultaneous:
-            contenders = max(simultaneous.peak, 1 + self._uow.attempt)
             candidates = await self._uow.agent_sessions.candidates(
-                task.org_id,
-                task.channel,
-                queue.team_ids,
-                task.required_skills,
-                _limit(task, queue, contenders),
+                task.org_id, task.channel, queue.team_ids, task.required_skills, CANDIDATES
             )
             candidates = await self._with_preferred(task, queue, candidates)
             ranked = ranked_agents(task, queue.routing_strategy, candidates)
@@ -183,7 +168,7 @@ class Router:
             # collide and re-run (n² re-runs for n simultaneous contacts). With others deciding
             # at the same moment in this process, or after a collision, pick at random among the
             # first few instead; alone, the agent available longest gets it.
-            window = _window(max(contenders, simultaneous.peak))
+            window = _window(max(simultaneous.peak, 1 + self._uow.attempt))
             pick = random.randrange(min(len(ranked), window)) if window > 1 else 0
             return await self.reserve(task, ranked[pick], queue)
 
