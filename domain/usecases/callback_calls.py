@@ -195,7 +195,17 @@ def _web_task(
             address=cmd.customer_number,
         ),
         dnis=entry_point.address,
-        cad=() if not reason else (CadValue(name=REASON_VARIABLE, value=reason),),
+        cad=()
+        if not reason
+        else (
+            CadValue(
+                name=REASON_VARIABLE,
+                value=reason,
+                version=1,
+                saved_by=Actor(ActorKind.INTEGRATION, cmd.principal.subject),
+                saved_at=now,
+            ),
+        ),
         required_skills=tuple((s.name, s.min_level) for s in queue.required_skills),
         queue_priority=queue.priority,
         priority=DEFAULT_PRIORITY,

@@ -131,7 +131,20 @@ async def _callback_task(
     # A queue deactivated since scheduling still gets the task: it waits there, visible to
     # supervisors, rather than the customer's callback being dropped.
     queue = await queue_entity(uow, callback.org_id, draft.queue_id)
-    reason = () if draft.reason is None else (CadValue(name=REASON_VARIABLE, value=draft.reason),)
+    # Kept as the connector's values are: version 1, by whoever made the callback happen.
+    reason = (
+        ()
+        if draft.reason is None
+        else (
+            CadValue(
+                name=REASON_VARIABLE,
+                value=draft.reason,
+                version=1,
+                saved_by=CALLBACK_TIMER,
+                saved_at=now,
+            ),
+        )
+    )
     return Task(
         task_id=callback.callback_id,
         org_id=callback.org_id,
