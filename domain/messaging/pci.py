@@ -152,6 +152,17 @@ def _violates(attachment: Attachment, patterns: Sequence[str]) -> bool:
     return any(findings(value, patterns) for value in (attachment.name, attachment.url or ""))
 
 
+def screened_subject(subject: str | None, policies: OrganizationPolicies) -> str | None:
+    """A contact's subject (an email's, as the customer wrote it) as it may be stored: masked
+    (``REDACT``) or left out (``DROP``) — the contact itself is kept: the customer is waiting."""
+    if subject is None:
+        return None
+    spans = findings(subject, policies.pii_patterns)
+    if not spans:
+        return subject
+    return masked(subject, spans) if policies.pci_policy is PciPolicy.REDACT else None
+
+
 def screened_transcript(
     lines: Sequence[TranscriptLine], policies: OrganizationPolicies
 ) -> tuple[TranscriptLine, ...]:

@@ -13,7 +13,7 @@ from domain.configuration.cad import CadVariable, cad_value_violation
 from domain.configuration.queues import DEFAULT_PRIORITY, HIGHEST_PRIORITY, LOWEST_PRIORITY
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.identity import Actor, ActorKind, Principal, Role
-from domain.messaging.pci import screened_transcript
+from domain.messaging.pci import screened_subject, screened_transcript
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.events import QueuedBecause, TaskAbandoned, TaskQueued
 from domain.tasks.offers import OfferOutcome
@@ -76,6 +76,7 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
     _validate(cmd, entry_point.channel, variables)
     now = clock.now()
     connector = Actor(ActorKind.INTEGRATION, cmd.principal.subject)
+    policies = await router.configuration.policies()
     task = Task(
         task_id=cmd.task_id,
         org_id=org_id,
@@ -85,9 +86,9 @@ async def report_contact(cmd: ReportContact, uow: UnitOfWork, clock: Clock) -> T
         customer=cmd.customer,
         ani=cmd.ani,
         dnis=cmd.dnis,
-        subject=cmd.subject,
+        subject=screened_subject(cmd.subject, policies),
         cad=_initial_cad(cmd.cad, variables, connector, now),
-        transcript=screened_transcript(cmd.transcript, await router.configuration.policies()),
+        transcript=screened_transcript(cmd.transcript, policies),
         required_skills=tuple((s.name, s.min_level) for s in queue.required_skills),
         queue_priority=queue.priority,
         priority=cmd.priority,

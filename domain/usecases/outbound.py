@@ -31,9 +31,11 @@ from domain.conversations.rendering import render_template
 from domain.errors import Forbidden, ValidationFailed
 from domain.identity import Actor, ActorKind, Principal, Role
 from domain.messaging.message import Message, MessageDraft
+from domain.messaging.pci import screen
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.task import Customer, Task
 from domain.usecases.agent_tasks import new_outbound_task, take_new_task
+from domain.usecases.call_access import policies_of
 from domain.usecases.messages import record_agent_message
 
 
@@ -98,6 +100,10 @@ async def open_conversation(
     channel, org_id = request.channel, session.org_id
     check_customer_address("to", channel, request.to)
     draft = await _draft(uow, org_id, channel, request.message)
+    policies = await policies_of(uow, org_id)
+    # The subject is stored on the task and compared with earlier ones: screened like the message
+    # it heads (DROP refuses here, before anything is written).
+    subject = screen(draft, policies.pci_policy, policies.pii_patterns).draft.subject
     entry_point = await sending_entry_point(uow, org_id, channel, request.entry_point_id)
     outbound_now = await uow.conversations.outbound_count(org_id, session.agent_id, channel)
     rules.check_room(session, channel, outbound_now)
@@ -105,8 +111,8 @@ async def open_conversation(
     key = conversation_key(channel, entry_point.address, request.to)
     conversation = await _free_pair(uow, org_id, key)
     customer = await _customer(uow, org_id, request, conversation)
-    if draft.subject is not None:
-        await _check_subject_new(uow, org_id, customer, draft.subject)
+    if subject is not None:
+        await _check_subject_new(uow, org_id, customer, subject)
     fresh = new_outbound_task(
         task_id=request.task_id,
         org_id=org_id,
@@ -114,7 +120,7 @@ async def open_conversation(
         entry_point_id=entry_point.id,
         queue_id=queue_id,
         customer=customer,
-        subject=draft.subject,
+        subject=subject,
         session_id=request.session_id,
         now=now,
     )
@@ -123,7 +129,7 @@ async def open_conversation(
     message = None
     if draft.text or draft.html:
         message = await record_agent_message(
-            uow, now, task=task, agent_id=session.agent_id, draft=draft
+            uow, now, task=task, agent_id=session.agent_id, draft=draft, policies=policies
         )
     return Opened(task, message)
 

@@ -8,7 +8,9 @@ import asyncio
 
 import pytest
 
+from tests.api.calls import set_policies
 from tests.api.center import Center
+from tests.api.chat_helpers import stored_everywhere
 from tests.api.client import GraphQLErrors
 from tests.api.conversation_helpers import (
     REPORT_REPLY,
@@ -19,6 +21,7 @@ from tests.api.conversation_helpers import (
     customer_phone,
     desk,
     email,
+    failure,
     reply,
     sms,
     start,
@@ -26,6 +29,7 @@ from tests.api.conversation_helpers import (
 )
 from tests.api.server import Server
 from tests.api.test_configuration_b import Admin as CodesAdmin
+from tests.api.test_pci import assert_nowhere, card_number, forms, spaced
 
 
 @pytest.fixture
@@ -122,6 +126,30 @@ async def test_an_email_subject_is_new_to_the_customer(setup: Desk) -> None:
     assert violation(reused) == ("subject", "unique_per_customer")
     assert fresh["customer"]["customerId"] == first["customer"]["customerId"]
     assert other_customer["customer"]["customerId"] != first["customer"]["customerId"]
+
+
+async def test_a_card_number_in_an_outbound_subject_is_masked_or_refuses_the_start(
+    setup: Desk, mongodb_url: str
+) -> None:
+    """SPEC §10: the subject is agent content like the body — REDACT masks it on the task and the
+    message, DROP refuses the start and writes nothing; the clear number is stored nowhere."""
+    _, bearer = await agent(setup)
+    card, other = card_number(), card_number()
+    await set_policies(setup.center, pciPolicy="REDACT")
+    masked = await email(setup, bearer, customer_email(), f"subject-marker {spaced(card)}")
+    await set_policies(setup.center, pciPolicy="DROP")
+    to = customer_email()
+    dropped = await start(
+        setup.center, bearer, channel="EMAIL", to=to, subject=f"Card {other}", text="Hi"
+    )
+    retried = await email(setup, bearer, to, "Your card")
+
+    assert masked["subject"] == "subject-marker **** **** **** ****"
+    assert failure(dropped) == ("RejectedError", "PCI_VIOLATION")
+    assert other not in dropped["message"]
+    assert retried["customer"]["address"] == to  # the refused start left the pair free
+    assert_nowhere(setup.center, mongodb_url, card, "subject-marker")
+    assert stored_everywhere(setup.center.server, mongodb_url, forms(other)) == []
 
 
 async def test_replies_land_in_the_active_conversation_of_the_same_customer(
