@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import functools
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from api.app import create_app
 from api.auth import mint_token
 from api.bootstrap import Services, embedded_mongod, open_services
 from api.settings import Settings, SettingsError
@@ -46,36 +50,12 @@ async def _check_database(url: str) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
-
     settings = Settings()
     settings.hs256_secret()  # refuses a production start without a secret or JWKS, before anything runs
+    if settings.workers > 1 and settings.test_clock_start is not None:
+        raise SettingsError("OMNIDESK_TEST_CLOCK_START needs one worker: each would have a clock")
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-
-    def announce(services: Services) -> None:
-        base = f"http://{host}:{port}"
-        where = "GraphiQL at" if settings.graphiql_enabled else "GraphQL (GraphiQL off) at"
-        _out(
-            f"omnidesk is ready: {where} {base}/graphql  (health {base}/healthz, readiness {base}/readyz)"
-        )
-        if settings.is_development:
-            _out(
-                'Paste one of these into GraphiQL\'s headers as {"Authorization": "Bearer <token>"}:'
-            )
-            now = services.clock.now()
-            for label, (subject, roles) in demo_principals().items():
-                token = mint_token(
-                    secret=settings.signing_secret(),
-                    subject=subject,
-                    org_id=DEMO_ORG_ID,
-                    roles=roles,
-                    now=now,
-                )
-                _out(f"  {label:<12} {token}")
-
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -88,22 +68,75 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         with embedded_mongod(settings) as url:
             asyncio.run(_check_database(url))
-            uvicorn.run(
-                create_app(settings, mongodb_url=url, on_ready=announce),
-                host=host,
-                port=port,
-                ws_max_size=settings.ws_max_frame_bytes,
-                ws="websockets-sansio",
-                # permessage-deflate keeps two zlib streams per socket: 42 KiB each, measured
-                # (bench/offers.py --no-deflate), a third of an idle desktop's memory. What it
-                # saves is ~1 KB per event frame (1.1 KB -> 0.15 KB), a few KB an hour per desk.
-                ws_per_message_deflate=False,
-                log_level="info",
-                lifespan="on",
-            )
+            if settings.workers == 1:
+                announce = functools.partial(_announce, settings, host, port)
+                _run_uvicorn(
+                    settings, host, port, create_app(settings, mongodb_url=url, on_ready=announce)
+                )
+            else:
+                _serve_workers(settings, url, host, port)
     except _Terminated:
         pass
     return 0
+
+
+def _serve_workers(settings: Settings, url: str, host: str, port: int) -> None:
+    """Several processes on one port, each a whole instance built from the environment: the demo
+    is loaded once, here, so that no two workers seed at the same moment."""
+    if settings.seed_demo:
+        asyncio.run(_seed_if_empty(url))
+    os.environ["OMNIDESK_MONGODB_URL"] = url
+    os.environ["OMNIDESK_SEED_DEMO"] = "false"
+    _announce(settings, host, port, None)
+    _run_uvicorn(settings, host, port, "api.app:create_app", factory=True)
+
+
+async def _seed_if_empty(url: str) -> None:
+    async with open_services(Settings(seed_demo=True), url):
+        pass
+
+
+def _run_uvicorn(settings: Settings, host: str, port: int, app: Any, **options: Any) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=settings.workers if settings.workers > 1 else None,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws="websockets-sansio",
+        # permessage-deflate keeps two zlib streams per socket: 42 KiB each, measured
+        # (bench/offers.py --no-deflate), a third of an idle desktop's memory. What it
+        # saves is ~1 KB per event frame (1.1 KB -> 0.15 KB), a few KB an hour per desk.
+        ws_per_message_deflate=False,
+        log_level="info",
+        lifespan="on",
+        **options,
+    )
+
+
+def _announce(settings: Settings, host: str, port: int, services: Services | None) -> None:
+    base = f"http://{host}:{port}"
+    where = "GraphiQL at" if settings.graphiql_enabled else "GraphQL (GraphiQL off) at"
+    workers = f" ({settings.workers} workers starting)" if settings.workers > 1 else ""
+    _out(
+        f"omnidesk is ready{workers}: {where} {base}/graphql  "
+        f"(health {base}/healthz, readiness {base}/readyz)"
+    )
+    if not settings.is_development:
+        return
+    _out('Paste one of these into GraphiQL\'s headers as {"Authorization": "Bearer <token>"}:')
+    now = services.clock.now() if services is not None else datetime.now(UTC)
+    for label, (subject, roles) in demo_principals().items():
+        token = mint_token(
+            secret=settings.signing_secret(),
+            subject=subject,
+            org_id=DEMO_ORG_ID,
+            roles=roles,
+            now=now,
+        )
+        _out(f"  {label:<12} {token}")
 
 
 def _seed(args: argparse.Namespace) -> int:

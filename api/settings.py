@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # A callback whose window opened while the organization was at its concurrent-call limit is
     # tried again after this long (SPEC §9: it waits, it is not lost).
     callback_retry_seconds: float = Field(default=30.0, gt=0)
+    # Server processes on one port (`omnidesk serve`). Each is a full instance — its own change
+    # stream, timer scheduler and sweep — exactly as several machines behind a load balancer.
+    workers: int = Field(default=1, ge=1, le=64)
     # Tests only (refused in production): the server's clock frozen at this instant, moved by
     # ``POST /test/clock`` (api/test_clock.py).
     test_clock_start: datetime | None = None

@@ -199,6 +199,12 @@ def arguments() -> argparse.Namespace:
         help="a smoke run: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
     )
     option = parser.add_argument
+    option(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (OMNIDESK_WORKERS); CPU counts them all, memory the first only",
+    )
     option("--agents", type=int, help=f"agents in the latency phase ({DEFAULTS['agents']})")
     option("--rate", type=float, help=f"contacts reported per second ({DEFAULTS['rate']})")
     option("--contacts", type=int, help=f"contacts measured ({DEFAULTS['contacts']})")
@@ -277,10 +283,11 @@ def main() -> int:
             "preset": "quick" if args.quick else "default",
             "phases": args.phases,
             "websocket_deflate_offered": not args.no_deflate,
+            "server_workers": args.workers,
             **{name: getattr(args, name) for name in DEFAULTS},
         },
     }
-    with running_stack(log) as (mongo, server):
+    with running_stack(log, workers=args.workers) as (mongo, server):
         work = measure(server, mongo, args, report)
         if uvloop is not None:
             uvloop.run(work)

@@ -41,6 +41,18 @@ def wall(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+def children_of(pid: int) -> list[int]:
+    """A process's children (the server's uvicorn workers with ``--workers``), counted with it."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 class CpuMeter:
     """CPU seconds used by the server, mongod and this process over a stretch of wall time."""
 
@@ -55,13 +67,17 @@ class CpuMeter:
         seconds: dict[str, float] = {}
         for name, pid in self.pids.items():
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                seconds[name] = (int(fields[11]) + int(fields[12])) / self.TICK
+                seconds[name] = sum(self._cpu(each) for each in (pid, *children_of(pid)))
             except (OSError, ValueError, IndexError):
                 seconds[name] = math.nan
         usage = resource.getrusage(resource.RUSAGE_SELF)
         seconds["load_generator"] = usage.ru_utime + usage.ru_stime
         return seconds
+
+    @classmethod
+    def _cpu(cls, pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / cls.TICK
 
     def result(self) -> dict[str, Any]:
         elapsed = time.perf_counter() - self.at

@@ -18,7 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def running_stack(log: Callable[[str], None]) -> Iterator[tuple[EmbeddedMongo, Server]]:
+def running_stack(
+    log: Callable[[str], None], *, workers: int = 1
+) -> Iterator[tuple[EmbeddedMongo, Server]]:
     mongo: EmbeddedMongo | None = None
     server: Server | None = None
     with tempfile.TemporaryDirectory(prefix="omnidesk-bench-") as tmp:
@@ -34,9 +36,10 @@ def running_stack(log: Callable[[str], None]) -> Iterator[tuple[EmbeddedMongo, S
                 database=f"bench_{uuid.uuid4().hex[:8]}",
                 log_dir=workdir / "server",
                 extra_env={
+                    "OMNIDESK_WORKERS": str(workers),
                     "PYTHONPATH": os.pathsep.join(
                         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
-                    )
+                    ),
                 },
             )
             yield mongo, server
