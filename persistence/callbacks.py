@@ -17,6 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from domain.callbacks.callback import ScheduledCallback
+from domain.callbacks.details import CallbackType
 from domain.configuration.entry_points import normalize_phone
 from domain.errors import ValidationFailed
 from domain.ports import TransientConflict
@@ -149,6 +150,17 @@ def _after(cursor: str) -> dict[str, Any]:
     return {"$or": [{"starts_at": {"$gt": at}}, {"starts_at": at, "_id": {"$gt": row_id}}]}
 
 
+def _visible_to(agent_id: str) -> dict[str, Any]:
+    """Another agent's personal callback is theirs alone (they alone may manage it)."""
+    return {
+        "$or": [
+            {"callback_type": {"$ne": CallbackType.PERSONAL.value}},
+            {"assignee_id": agent_id},
+            {"data.created_by": agent_id},
+        ]
+    }
+
+
 class CallbackQueries:
     """Callbacks in window order (earliest first), keyset-paginated."""
 
@@ -160,13 +172,19 @@ class CallbackQueries:
         customer_id: str | None,
         first: int,
         after: str | None,
+        viewer_id: str | None = None,
     ) -> CallbackPage:
+        """``viewer_id``: an agent, who sees a personal callback only when they scheduled it or
+        it is assigned to them (None: a supervisor, who sees them all)."""
         by: list[dict[str, Any]] = []
         if number is not None:
             by.append({"number_key": normalize_phone(number)})
         if customer_id is not None:
             by.append({"customer_id": customer_id})
-        return await self._page({"org_id": org_id, "$or": by}, first, after)
+        query: dict[str, Any] = {"org_id": org_id, "$or": by}
+        if viewer_id is not None:
+            query = {"$and": [query, _visible_to(viewer_id)]}
+        return await self._page(query, first, after)
 
     async def for_assignee(
         self, org_id: str, agent_id: str, *, first: int, after: str | None

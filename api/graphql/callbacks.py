@@ -19,7 +19,7 @@ from api.graphql.relay import MAX_PAGE, Connection, connection
 from domain.callbacks.callback import CallbackStatus
 from domain.callbacks.rules import CallbackInput
 from domain.errors import ValidationFailed
-from domain.identity import Principal
+from domain.identity import Principal, Role
 from domain.usecases import callbacks as usecases
 
 CallbackStatusType = strawberry.enum(CallbackStatus, name="CallbackStatus")
@@ -227,7 +227,8 @@ class CallbacksQuery:
     @strawberry.field(
         permission_classes=[IsAgentOrSupervisor],
         description="The callbacks of a customer, by number (separators ignored) or customer id, "
-        "earliest window first.",
+        "earliest window first. An agent sees a personal callback only when they scheduled it or "
+        "it is assigned to them; a supervisor sees them all.",
     )
     async def customer_callbacks(
         self,
@@ -249,6 +250,7 @@ class CallbacksQuery:
             customer_id=customer_id or None,
             first=first,
             after=after,
+            viewer_id=None if principal.has(Role.SUPERVISOR) else principal.subject,
         )
         return _connection(page)
 

@@ -223,14 +223,17 @@ async def test_agents_on_the_call_save_the_flow_updates_and_nobody_else_writes(
     exited = await moved(center, pair.b, EXIT_CONSULT, taskId=pair.task_id)
     late = await save(center, pair.b, pair.task_id, caseNumber=("C-12", 2))
     assert (late["__typename"], late["code"]) == ("InvalidStateError", "INVALID_STATE")
-    assert late["currentState"] == exited["status"]
+    assert late["currentState"] == exited["status"] == "HELD"
+    # The customer still on hold, the primary agent edits (seed 002: "during a call").
+    on_hold = await save(center, pair.a, pair.task_id, caseNumber=("C-12", 2))
+    assert saved_values(on_hold) == [("caseNumber", "C-12", 3)]
     await moved(center, pair.a, RESUME_CALL, taskId=pair.task_id)
     await moved(center, pair.a, END_CALL, taskId=pair.task_id)
     code = await wrap_up_code(center)
     await moved(center, pair.a, SUBMIT_WRAP_UP, taskId=pair.task_id, wrapUpCodeIds=[code])
     closed = await update(center, pair.task_id, caseNumber="C-13")
     assert (closed["__typename"], closed["currentState"]) == ("InvalidStateError", "CLOSED")
-    assert (await cad_of(center, center.supervisor, pair.task_id))["caseNumber"]["value"] == "C-11"
+    assert (await cad_of(center, center.supervisor, pair.task_id))["caseNumber"]["value"] == "C-12"
 
 
 # --- secure values ------------------------------------------------------------------------------

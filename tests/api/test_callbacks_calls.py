@@ -55,7 +55,7 @@ async def test_a_courtesy_callback_keeps_its_place_and_is_offered_as_a_callback(
     setup = await callback_center(center)
     profile = await center.profile(voice=1)
     first = await center.report(setup.line, ani="+15550001001")
-    second = await center.report(setup.line, ani="+15550001002")
+    second = await center.report(setup.line, ani="+15550001002", dnis="+15550009000")
 
     made = await center.call(
         center.connector, REQUEST_COURTESY_CALLBACK, taskId=second["id"], number="+1 555 000 2002"
@@ -87,6 +87,7 @@ async def test_a_courtesy_callback_keeps_its_place_and_is_offered_as_a_callback(
     assert offer["callbackType"] == "COURTESY"
     assert offer["callbackNumber"] == "+1 555 000 2002"
     assert offer["queueId"] == setup.line.queue_id
+    assert offer["dnis"] == "+15550009000"  # the number the customer had dialled
     assert offer["queuedAt"] == second["queuedAt"]
     assert offer["waitedSeconds"] >= 0
     assert offer["agentId"] == agent_id

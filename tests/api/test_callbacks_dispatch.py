@@ -5,6 +5,7 @@ tried again, not lost."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from tests.api.callbacks import (
     CALLBACK_OFFER_EVENTS,
     CALLBACK_TASK_BY_ID,
     CUSTOMER_CALLBACKS,
+    DELETE_CALLBACK,
     MY_CALLBACKS,
     UPDATE_CALLBACK,
     CallbackCenter,
@@ -129,6 +131,7 @@ async def test_a_personal_callback_is_offered_to_its_assignee_first_then_to_the_
         "PERSONAL",
     )
     assert first["callbackNumber"] == "+359 88 1234567"
+    assert (first["dnis"], first["queueId"]) == (setup.dial_address, setup.line.queue_id)
     assert first["callbackReason"] == "Asked about her invoice"
     assert declined["__typename"] == "DeclineOfferSuccess"
     assert second["agentId"] == creator
@@ -179,3 +182,62 @@ async def test_at_the_concurrent_call_limit_the_callback_waits_and_is_tried_agai
     assert still is None
     assert utc(dispatched["occurredAt"]) == start + timedelta(seconds=30)
     assert (await center.task(made["id"]))["status"] in ("QUEUED", "OFFERED")
+
+
+async def test_a_personal_callback_is_seen_by_its_people_only_and_goes_where_it_is_reassigned(
+    clock_server: Server,  # noqa: F811
+) -> None:
+    setup, creator, creator_bearer = await new_center(clock_server)
+    center = setup.center
+    profile = await center.profile(voice=1)
+    first, second = [await center.agent(setup.line.team_id, profile) for _ in range(2)]
+    stranger = await center.agent(await center.admin.team(f"Other {uuid.uuid4().hex[:6]}"), profile)
+    now = await move_clock(clock_server, center.org_id, advance=0)
+    start = now + timedelta(hours=2)
+    made = await schedule(setup, creator_bearer, start, personal=True, assigneeId=first)
+    plain = await schedule(setup, creator_bearer, start)
+    supervisor = long_token(center.org_id, Role.SUPERVISOR, "supervisor-1")
+
+    async def listed(bearer: str) -> list[str]:
+        page = await center.query(bearer, CUSTOMER_CALLBACKS, number="+359881234567")
+        return [edge["node"]["id"] for edge in page["edges"]]
+
+    both = sorted([made["id"], plain["id"]])
+    assert sorted(await listed(creator_bearer)) == both
+    assert sorted(await listed(center.agent_token(first))) == both
+    assert sorted(await listed(supervisor)) == both
+    assert await listed(center.agent_token(second)) == [plain["id"]]
+
+    async with subscription(clock_server, supervisor, CALLBACK_EVENTS, after=0) as next_event:
+        moved = await center.call(
+            creator_bearer, UPDATE_CALLBACK, callbackId=made["id"], assigneeId=second
+        )
+        updated = await next_change(next_event, "UPDATED", made["id"])
+        outside = await center.call(
+            creator_bearer, UPDATE_CALLBACK, callbackId=made["id"], assigneeId=stranger
+        )
+        not_personal = await center.call(
+            creator_bearer, UPDATE_CALLBACK, callbackId=plain["id"], assigneeId=second
+        )
+        by_former = await center.call(
+            center.agent_token(first), DELETE_CALLBACK, callbackId=made["id"]
+        )
+        await move_clock(clock_server, center.org_id, to=start)
+        dispatched = await next_change(next_event, "DISPATCHED", made["id"])
+
+    assert moved["__typename"] == "UpdateCallbackSuccess", moved
+    assert (moved["callback"]["assigneeId"], moved["callback"]["version"]) == (second, 2)
+    assert (updated["assigneeId"], updated["cause"]) == (second, {"kind": "AGENT", "id": creator})
+    assert (outside["__typename"], outside["field"], outside["rule"]) == (
+        "ValidationError",
+        "assigneeId",
+        "not_teammate",
+    )
+    assert (not_personal["field"], not_personal["rule"]) == ("assigneeId", "personal_only")
+    assert (by_former["__typename"], by_former["code"]) == ("ForbiddenError", "FORBIDDEN")
+    assert await listed(center.agent_token(first)) == [plain["id"]]
+    mine = await center.query(center.agent_token(second), MY_CALLBACKS)
+    assert [edge["node"]["id"] for edge in mine["edges"]] == [made["id"]]
+    assert (await center.query(center.agent_token(first), MY_CALLBACKS))["edges"] == []
+    task = await center.query(supervisor, CALLBACK_TASK_BY_ID, id=dispatched["taskId"])
+    assert (task["preferredAgentId"], task["callback"]["type"]) == (second, "PERSONAL")
