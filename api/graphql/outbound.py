@@ -20,9 +20,10 @@ from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsAgent, IsIntegration
 from api.graphql.tasks import Task
 from domain.channels import Channel
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode, Rejected
 from domain.identity import Principal
 from domain.messaging.message import Attachment
+from domain.messaging.pci import DROPPED_MESSAGE
 from domain.usecases import outbound, replies
 
 _KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
@@ -199,7 +200,9 @@ class OutboundMutation:
     @strawberry.mutation(
         permission_classes=[IsIntegration],
         description="A customer's SMS or email reply: it joins the active conversation of its "
-        "pair, or starts a new inbound contact linked to the same customer.",
+        "pair, or starts a new inbound contact linked to the same customer. Under PCI policy DROP "
+        "a reply holding protected data is refused with PCI_VIOLATION and the agents see a "
+        "MESSAGE_DROPPED line instead (the conversation or new contact is kept).",
     )
     async def report_customer_reply(
         self, info: Info, input: ReportCustomerReplyInput
@@ -215,6 +218,9 @@ class OutboundMutation:
             )
         except DomainError as error:
             return to_error(error)
+        if recorded.dropped:
+            # As for a chat: the connector is told, the agents see a MESSAGE_DROPPED line.
+            return to_error(Rejected(ErrorCode.PCI_VIOLATION, DROPPED_MESSAGE))
         return ReportCustomerReplySuccess(
             task=Task.from_domain(recorded.task),
             reply=Message.from_domain(recorded.message),

@@ -80,12 +80,19 @@ async def report_customer_message(
         raise Forbidden("only a connector (integration role) reports the customer's messages")
     task = await task_of(uow, cmd.principal.org_id, cmd.task_id)
     chat.require_customer_can_write(task)
+    message, dropped = await customer_message_or_drop(uow, clock.now(), task=task, draft=cmd.draft)
+    return CustomerMessageDropped(message) if dropped else message
+
+
+async def customer_message_or_drop(
+    uow: UnitOfWork, now: datetime, *, task: Task, draft: MessageDraft
+) -> tuple[Message, bool]:
+    """The customer's message stored — or, PCI policy ``DROP`` refused it, the MESSAGE_DROPPED
+    line the agents see instead (True). Shared by chats and SMS/email replies."""
     policies = await policies_of(uow, task.org_id)
-    now = clock.now()
     try:
-        return await record_customer_message(
-            uow, now, task=task, draft=cmd.draft, policies=policies
-        )
+        message = await record_customer_message(uow, now, task=task, draft=draft, policies=policies)
+        return message, False
     except Rejected as error:
         if error.code is not ErrorCode.PCI_VIOLATION:
             raise
@@ -98,7 +105,7 @@ async def report_customer_message(
         actor=customer_actor(task),
         to_customer=False,
     )
-    return CustomerMessageDropped(notice)
+    return notice, True
 
 
 async def end_conversation(cmd: EndConversation, uow: UnitOfWork, clock: Clock) -> Task:

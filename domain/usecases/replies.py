@@ -28,8 +28,8 @@ from domain.identity import Principal, Role
 from domain.messaging.message import Attachment, Message, MessageDraft
 from domain.ports import Clock, UnitOfWork
 from domain.tasks.task import Customer, Task
+from domain.usecases.chat import customer_message_or_drop
 from domain.usecases.contacts import ReportContact, report_contact
-from domain.usecases.messages import record_customer_message
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class ReplyRecorded:
     message: Message
     # True: no conversation of the pair was active, the reply started a new inbound contact.
     new_contact: bool
+    # True: PCI policy DROP refused the reply; ``message`` is the MESSAGE_DROPPED line the agents
+    # see instead (the conversation, or the new contact, is kept: the customer is waiting).
+    dropped: bool = False
 
 
 async def report_customer_reply(
@@ -66,12 +69,12 @@ async def report_customer_reply(
     current = None if conversation is None else await uow.tasks.get(org_id, conversation.task_id)
     draft = MessageDraft(text=cmd.text, subject=cmd.subject, attachments=cmd.attachments)
     if current is not None and is_active(current):
-        message = await record_customer_message(uow, now, task=current, draft=draft)
-        return ReplyRecorded(current, message, new_contact=False)
+        message, dropped = await customer_message_or_drop(uow, now, task=current, draft=draft)
+        return ReplyRecorded(current, message, new_contact=False, dropped=dropped)
     task = await _new_contact(cmd, uow, clock, conversation)
     await _claim(uow, cmd, key, conversation, task, now)
-    message = await record_customer_message(uow, now, task=task, draft=draft)
-    return ReplyRecorded(task, message, new_contact=True)
+    message, dropped = await customer_message_or_drop(uow, now, task=task, draft=draft)
+    return ReplyRecorded(task, message, new_contact=True, dropped=dropped)
 
 
 def _validate(cmd: ReportCustomerReply) -> None:
