@@ -24,6 +24,7 @@ from domain.usecases.runner import Runner
 from domain.usecases.wrap_up import on_wrap_up_timeout
 from persistence.agent_sessions import AgentSessionQueries
 from persistence.callbacks import CallbackQueries
+from persistence.configuration_cache import ConfigurationCache
 from persistence.configuration_queries import ConfigurationQueries
 from persistence.database import Retention, make_client, open_database
 from persistence.embedded_mongod import EmbeddedMongo, find_mongod
@@ -129,7 +130,8 @@ async def open_services(
             settings.database,
             Retention(events=timedelta(days=settings.event_retention_days)),
         )
-        runner = Runner(lambda: MongoUnitOfWork(client, clock), clock)
+        configuration_cache = ConfigurationCache()
+        runner = Runner(lambda: MongoUnitOfWork(client, clock, configuration_cache), clock)
         register_follow_ups(runner)
         if settings.seed_demo:
             await seed_demo_if_empty(runner)

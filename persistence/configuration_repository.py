@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
@@ -11,6 +12,7 @@ from domain.configuration.base import ConfigEntity, ConfigKind, Dependent, entit
 from domain.configuration.policies import OrganizationPolicies
 from domain.errors import Conflict, ValidationFailed
 from persistence.codec import decode, encode
+from persistence.configuration_cache import TransactionConfiguration
 from persistence.documents import ConfigurationDocument, ConfigurationLockDocument, PoliciesDocument
 
 
@@ -36,6 +38,10 @@ def from_document(document: ConfigurationDocument) -> ConfigEntity:
     return decode(entity_class(ConfigKind(document.kind)), document.data)
 
 
+def _from_row(row: Mapping[str, Any]) -> ConfigEntity:
+    return decode(entity_class(ConfigKind(row["kind"])), row["data"])
+
+
 def _clashing_field(error: DuplicateKeyError) -> str:
     """Which unique key a committed rival holds: ``unique_keys`` values read "field:value"."""
     key_value = (error.details or {}).get("keyValue") or {}
@@ -47,15 +53,22 @@ def _clashing_field(error: DuplicateKeyError) -> str:
 
 
 class MongoConfigurationRepository:
-    def __init__(self, session: AsyncClientSession) -> None:
+    def __init__(self, session: AsyncClientSession, cached: TransactionConfiguration) -> None:
         self._session = session
+        self._cached = cached
         self._collection = ConfigurationDocument.get_pymongo_collection()
 
     async def get(self, org_id: str, kind: ConfigKind, entity_id: str) -> ConfigEntity | None:
-        document = await ConfigurationDocument.find_one(
-            {"_id": entity_id, "org_id": org_id, "kind": kind.value}, session=self._session
-        )
-        return None if document is None else from_document(document)
+        async def load() -> ConfigEntity | None:
+            row = await self._collection.find_one(
+                {"_id": entity_id, "org_id": org_id, "kind": kind.value},
+                {"kind": 1, "data": 1},
+                session=self._session,
+            )
+            return None if row is None else _from_row(row)
+
+        found: ConfigEntity | None = await self._cached.read(org_id, (kind, entity_id), load)
+        return found
 
     async def exists(self, entity_id: str) -> bool:
         return (
@@ -66,6 +79,7 @@ class MongoConfigurationRepository:
         )
 
     async def add(self, entity: ConfigEntity) -> None:
+        self._cached.written()
         try:
             await to_document(entity).insert(session=self._session)
         except DuplicateKeyError as error:
@@ -75,6 +89,7 @@ class MongoConfigurationRepository:
             ) from error
 
     async def save(self, entity: ConfigEntity, *, expected_version: int) -> None:
+        self._cached.written()
         document = to_document(entity).model_dump(by_alias=True, exclude={"lock"})
         result = await self._collection.update_one(
             {"_id": entity.id, "org_id": entity.org_id, "version": expected_version},
@@ -109,12 +124,19 @@ class MongoConfigurationRepository:
         return users
 
     async def list_active(self, org_id: str, kind: ConfigKind) -> Sequence[ConfigEntity]:
-        documents = await ConfigurationDocument.find(
-            {"org_id": org_id, "kind": kind.value, "active": True}, session=self._session
-        ).to_list()
-        return [from_document(document) for document in documents]
+        async def load() -> tuple[ConfigEntity, ...]:
+            rows = await self._collection.find(
+                {"org_id": org_id, "kind": kind.value, "active": True},
+                {"kind": 1, "data": 1},
+                session=self._session,
+            ).to_list()
+            return tuple(_from_row(row) for row in rows)
+
+        active: tuple[ConfigEntity, ...] = await self._cached.read(org_id, (kind, None), load)
+        return active
 
     async def lock(self, org_id: str, kind: ConfigKind, entity_id: str | None = None) -> None:
+        self._cached.written()
         if entity_id is None:
             await ConfigurationLockDocument.get_pymongo_collection().update_one(
                 {"_id": f"{org_id}:{kind.value}"},
@@ -129,14 +151,22 @@ class MongoConfigurationRepository:
 
 
 class MongoPoliciesRepository:
-    def __init__(self, session: AsyncClientSession) -> None:
+    def __init__(self, session: AsyncClientSession, cached: TransactionConfiguration) -> None:
         self._session = session
+        self._cached = cached
 
     async def get(self, org_id: str) -> OrganizationPolicies | None:
-        document = await PoliciesDocument.find_one({"_id": org_id}, session=self._session)
-        return None if document is None else decode(OrganizationPolicies, document.data)
+        async def load() -> OrganizationPolicies | None:
+            row = await PoliciesDocument.get_pymongo_collection().find_one(
+                {"_id": org_id}, {"data": 1}, session=self._session
+            )
+            return None if row is None else decode(OrganizationPolicies, row["data"])
+
+        policies: OrganizationPolicies | None = await self._cached.read(org_id, "POLICIES", load)
+        return policies
 
     async def save(self, policies: OrganizationPolicies, *, expected_version: int) -> None:
+        self._cached.written()
         refs = sorted({ref_key(ref.kind, ref.id) for ref in policies.references()})
         fields = {"version": policies.version, "refs": refs, "data": encode(policies)}
         if expected_version == 0:

@@ -30,31 +30,40 @@ async def append(
     collide and one retries: per-stream order is commit order, with no gaps.
     """
     heads = StreamHeadDocument.get_pymongo_collection()
+    encoded = [(event, uuid.uuid4().hex, encode(event)) for event in events]
+    placed = [(*entry, stream) for entry in encoded for stream in entry[0].streams()]
+    per_stream: dict[str, int] = {}
+    for *_, stream in placed:
+        per_stream[stream] = per_stream.get(stream, 0) + 1
+    # One increment per stream however many of its events one transaction appends (a task's
+    # status and participant steps, an offer and its agent's load): one round trip each.
+    next_seq: dict[str, int] = {}
+    for stream, count in per_stream.items():
+        head = await heads.find_one_and_update(
+            {"_id": stream},
+            {"$inc": {"seq": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        next_seq[stream] = int(head["seq"]) - count + 1
     rows = []
-    for event in events:
-        event_id = uuid.uuid4().hex
-        payload = encode(event)
-        for stream in event.streams():
-            head = await heads.find_one_and_update(
-                {"_id": stream},
-                {"$inc": {"seq": 1}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "stream": stream,
-                    "seq": head["seq"],
-                    "org_id": event.org_id,
-                    "type": event.type_name,
-                    "occurred_at": event.occurred_at,
-                    "recorded_at": recorded_at,
-                    "actor": {"kind": event.actor.kind.value, "id": event.actor.id},
-                    "payload": payload,
-                }
-            )
+    for event, event_id, payload, stream in placed:
+        seq = next_seq[stream]
+        next_seq[stream] = seq + 1
+        rows.append(
+            {
+                "event_id": event_id,
+                "stream": stream,
+                "seq": seq,
+                "org_id": event.org_id,
+                "type": event.type_name,
+                "occurred_at": event.occurred_at,
+                "recorded_at": recorded_at,
+                "actor": {"kind": event.actor.kind.value, "id": event.actor.id},
+                "payload": payload,
+            }
+        )
     if not rows:
         return
     try:

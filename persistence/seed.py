@@ -34,7 +34,6 @@ from persistence.documents import (
     ConfigurationDocument,
     EventDocument,
     PoliciesDocument,
-    StreamHeadDocument,
 )
 
 DEMO_ORG_ID = "demo"
@@ -102,7 +101,7 @@ async def seed_demo_if_empty(runner: Runner) -> bool:
 async def _delete_demo() -> None:
     await ConfigurationDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})
     await PoliciesDocument.get_pymongo_collection().delete_many({"_id": DEMO_ORG_ID})
+    # Stream heads stay: sequence numbers never go back, so a subscriber resuming from before the
+    # reload is told to resync, and a server's configuration cache (keyed by the configuration
+    # stream's head) never mistakes the reloaded organization for the one it read.
     await EventDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})
-    await StreamHeadDocument.get_pymongo_collection().delete_many(
-        {"_id": {"$regex": f"^org:{DEMO_ORG_ID}:"}}
-    )

@@ -17,6 +17,7 @@ from domain.ports import Clock, TransientConflict
 from persistence import event_store
 from persistence.agent_sessions import MongoAgentSessionRepository
 from persistence.callbacks import MongoCallbackRepository
+from persistence.configuration_cache import ConfigurationCache, TransactionConfiguration
 from persistence.configuration_repository import (
     MongoConfigurationRepository,
     MongoPoliciesRepository,
@@ -33,9 +34,16 @@ _COMMIT_ATTEMPTS = 5
 
 
 class MongoUnitOfWork:
-    def __init__(self, client: AsyncMongoClient, clock: Clock) -> None:
+    def __init__(
+        self,
+        client: AsyncMongoClient,
+        clock: Clock,
+        configuration_cache: ConfigurationCache | None = None,
+    ) -> None:
         self._client = client
         self._clock = clock
+        # Without the process's shared cache (tests of one unit of work), one of its own.
+        self._configuration_cache = configuration_cache or ConfigurationCache()
         self._session: AsyncClientSession | None = None
         self._events: list[DomainEvent] = []
         self._deferred: list[object] = []
@@ -51,8 +59,9 @@ class MongoUnitOfWork:
         )
         self._session = session
         now = self._clock.now()
-        self.configuration = MongoConfigurationRepository(session)
-        self.policies = MongoPoliciesRepository(session)
+        cached = TransactionConfiguration(self._configuration_cache, session)
+        self.configuration = MongoConfigurationRepository(session, cached)
+        self.policies = MongoPoliciesRepository(session, cached)
         self.agent_sessions = MongoAgentSessionRepository(session)
         self.idempotency = MongoIdempotencyStore(session, now)
         self.timers = MongoTimerRepository(session)
