@@ -30,25 +30,26 @@ def _same_name(name: str) -> dict[str, str]:
     return {"$regex": f"^{re.escape(name)}$", "$options": "i"}
 
 
-def to_document(session: AgentSession) -> AgentSessionDocument:
-    return AgentSessionDocument(
-        id=session_key(session.org_id, session.agent_id),
-        org_id=session.org_id,
-        agent_id=session.agent_id,
-        logged_in=session.logged_in,
-        state=None if session.state is None else session.state.value,
-        team_id=session.team_id,
-        state_since=session.state_since,
-        name_key=session.agent_name.strip().casefold(),
-        accepts_offers=session.accepts_offers,
-        active_task_count=session.active_task_count,
-        pending_offer_count=session.pending_offer_count,
-        load={entry.channel.value: entry.tasks for entry in session.load if entry.tasks},
-        open_channels=[channel.value for channel in session.open_channels],
-        ready_since=session.ready_since,
-        version=session.version,
-        data=encode(session),
-    )
+def session_fields(session: AgentSession) -> dict[str, Any]:
+    """The stored fields of ``AgentSessionDocument`` but ``_id``, built directly: a session is
+    written at every offer and answer, and a validated model per write cost more than the write."""
+    return {
+        "org_id": session.org_id,
+        "agent_id": session.agent_id,
+        "logged_in": session.logged_in,
+        "state": None if session.state is None else session.state.value,
+        "team_id": session.team_id,
+        "state_since": session.state_since,
+        "name_key": session.agent_name.strip().casefold(),
+        "accepts_offers": session.accepts_offers,
+        "active_task_count": session.active_task_count,
+        "pending_offer_count": session.pending_offer_count,
+        "load": {entry.channel.value: entry.tasks for entry in session.load if entry.tasks},
+        "open_channels": [channel.value for channel in session.open_channels],
+        "ready_since": session.ready_since,
+        "version": session.version,
+        "data": encode(session),
+    }
 
 
 def from_row(row: dict[str, Any]) -> AgentSession:
@@ -59,34 +60,36 @@ class MongoAgentSessionRepository:
     def __init__(self, session: AsyncClientSession) -> None:
         self._session = session
         self._collection = AgentSessionDocument.get_pymongo_collection()
+        # What this transaction last read or wrote of each session (see MongoTaskRepository).
+        self._known: dict[str, AgentSession | None] = {}
 
     async def get(self, org_id: str, agent_id: str) -> AgentSession | None:
-        row = await self._collection.find_one(
-            {"_id": session_key(org_id, agent_id)}, session=self._session
-        )
-        return None if row is None else from_row(row)
+        key = session_key(org_id, agent_id)
+        if key not in self._known:
+            row = await self._collection.find_one({"_id": key}, session=self._session)
+            self._known[key] = None if row is None else from_row(row)
+        return self._known[key]
 
     async def save(self, session: AgentSession, *, expected_version: int) -> None:
         """Optimistic: only over the version the use case read. Inside a snapshot transaction a
         rival's commit surfaces as a write conflict (retried by the runner); the checks here catch
         what slips past it, and re-running the use case re-decides on what is now stored."""
-        fields = to_document(session).model_dump(by_alias=True, exclude={"id", "revision_id"})
+        key = session_key(session.org_id, session.agent_id)
+        fields = session_fields(session)
         if expected_version == 0:
             try:
-                await self._collection.insert_one(
-                    {"_id": session_key(session.org_id, session.agent_id), **fields},
-                    session=self._session,
-                )
+                await self._collection.insert_one({"_id": key, **fields}, session=self._session)
             except DuplicateKeyError as error:
                 raise TransientConflict(f"agent {session.agent_id!r} logged in twice") from error
-            return
-        result = await self._collection.update_one(
-            {"_id": session_key(session.org_id, session.agent_id), "version": expected_version},
-            {"$set": fields},
-            session=self._session,
-        )
-        if result.matched_count == 0:
-            raise TransientConflict(f"the session of agent {session.agent_id!r} changed meanwhile")
+        else:
+            result = await self._collection.update_one(
+                {"_id": key, "version": expected_version}, {"$set": fields}, session=self._session
+            )
+            if result.matched_count == 0:
+                raise TransientConflict(
+                    f"the session of agent {session.agent_id!r} changed meanwhile"
+                )
+        self._known[key] = session
 
     async def candidates(
         self,
@@ -111,7 +114,7 @@ class MongoAgentSessionRepository:
                 for name, level in skills
             ]
         rows = (
-            await self._collection.find(query, session=self._session)
+            await self._collection.find(query, {"data": 1}, session=self._session)
             .sort([("ready_since", 1), ("_id", 1)])
             .limit(limit)
             .to_list()

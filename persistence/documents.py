@@ -164,15 +164,17 @@ class AgentSessionDocument(Document):
     class Settings:
         name = "agent_sessions"
         indexes = [
-            # Routing: who can take a task of this channel, longest available first.
+            # Routing: who can take a task of this channel, longest available first — in the
+            # index's order, so a pass reads its few candidates, not every agent of the team.
             IndexModel(
                 [
                     ("org_id", ASCENDING),
                     ("open_channels", ASCENDING),
                     ("team_id", ASCENDING),
                     ("ready_since", ASCENDING),
+                    ("_id", ASCENDING),
                 ],
-                name="routing",
+                name="routing_order",
             ),
             # Queue snapshots: agents of the organization by team and state.
             IndexModel(

@@ -106,16 +106,27 @@ async def _replace(
 class MongoTaskRepository:
     def __init__(self, session: AsyncClientSession) -> None:
         self._session = session
+        # What this transaction last read or wrote of each task: its snapshot cannot change
+        # under it (a rival's commit makes the write conflict and the whole use case re-run),
+        # so reading a task again after storing it needs no round trip.
+        self._known: dict[str, Task | None] = {}
 
     async def get(self, org_id: str, task_id: str) -> Task | None:
-        row = await _tasks().find_one({"_id": _key(org_id, task_id)}, session=self._session)
-        return None if row is None else to_task(row)
+        key = _key(org_id, task_id)
+        if key not in self._known:
+            row = await _tasks().find_one({"_id": key}, session=self._session)
+            self._known[key] = None if row is None else to_task(row)
+        return self._known[key]
 
     async def add(self, task: Task) -> None:
-        await _insert(_tasks(), task_row(task), self._session)
+        row = task_row(task)
+        await _insert(_tasks(), row, self._session)
+        self._known[row["_id"]] = task
 
     async def save(self, task: Task, *, expected_version: int) -> None:
-        await _replace(_tasks(), task_row(task), expected_version, self._session)
+        row = task_row(task)
+        await _replace(_tasks(), row, expected_version, self._session)
+        self._known[row["_id"]] = task
 
     async def active_calls(self, org_id: str) -> int:
         return await _tasks().count_documents(
