@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bootstrap import Services, embedded_mongod, open_services
+from api.garbage_collection import tune_after_start
 from api.settings import Settings
 from api.test_clock import clock_for, clock_route
 
@@ -63,6 +64,7 @@ def create_app(
                 graphql_endpoint.app = OmnideskGraphQL(services, schema=build_schema(settings))
                 if on_ready is not None:
                     on_ready(services)
+                tune_after_start()
                 try:
                     yield
                 finally:
