@@ -35,7 +35,8 @@ from persistence.presence import PresenceTracker
 from persistence.routing_sweep import RoutingSweep
 from persistence.seed import seed_demo_if_empty
 from persistence.tasks import TaskQueries
-from persistence.timers import TimerHandlers, TimerScheduler
+from persistence.timer_scheduler import TimerScheduler
+from persistence.timers import TimerHandlers
 from persistence.unit_of_work import MongoUnitOfWork
 
 log = logging.getLogger(__name__)

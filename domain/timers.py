@@ -97,3 +97,27 @@ async def fire_timer(cmd: FireTimer, uow: UnitOfWork, clock: Clock) -> None:
     neither does. Removing first makes a second, concurrent firing collide before doing any work."""
     await uow.timers.complete(cmd.timer.id)
     await cmd.handler(cmd.timer, uow, clock)
+
+
+@dataclass(frozen=True)
+class FireTimers:
+    """Due timers of one kind in one organization, fired together."""
+
+    timers: tuple[Timer, ...]
+    handler: TimerHandler
+
+
+async def fire_timers(cmd: FireTimers, uow: UnitOfWork, clock: Clock) -> int:
+    """Fire several timers in one transaction; returns how many fired. A burst of deadlines (a
+    team's offers all missed) commits once, instead of each firing taking its turn on the
+    organization's streams (every RONA appends to the organization's RONA stream). A timer that
+    is already gone is skipped; the others still fire."""
+    fired = 0
+    for timer in cmd.timers:
+        try:
+            await uow.timers.complete(timer.id)
+        except TimerAlreadyFired:
+            continue
+        await cmd.handler(timer, uow, clock)
+        fired += 1
+    return fired

@@ -25,7 +25,8 @@ from domain.usecases.agent_states import SetAgentState, set_agent_state
 from domain.usecases.presence import presence_grace_expired
 from domain.usecases.runner import Runner
 from persistence.presence import PresenceTracker, presence_key
-from persistence.timers import TimerHandlers, TimerScheduler
+from persistence.timer_scheduler import TimerScheduler
+from persistence.timers import TimerHandlers
 
 HEARTBEAT = timedelta(seconds=10)
 STALE_AFTER = 3 * HEARTBEAT

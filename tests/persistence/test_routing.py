@@ -51,7 +51,8 @@ from domain.usecases.routing import RouteAgent, RouteQueue, route_agent, route_q
 from domain.usecases.runner import Runner
 from persistence.agent_sessions import from_row as to_session
 from persistence.tasks import to_offer, to_task
-from persistence.timers import TimerHandlers, TimerScheduler
+from persistence.timer_scheduler import TimerScheduler
+from persistence.timers import TimerHandlers
 from persistence.unit_of_work import MongoUnitOfWork
 
 ADMIN = Actor(ActorKind.ADMIN, "admin-1")

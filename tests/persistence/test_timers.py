@@ -21,7 +21,8 @@ from domain.streams import StreamKey, task_stream
 from domain.timers import FireTimer, Timer, TimerAlreadyFired, TimerKind, fire_timer, timer_id
 from domain.usecases.runner import Runner
 from persistence.database import Retention, make_client, open_database
-from persistence.timers import TimerHandlers, TimerScheduler
+from persistence.timer_scheduler import TimerScheduler
+from persistence.timers import TimerHandlers
 from persistence.unit_of_work import MongoUnitOfWork
 
 WAIT = 30.0  # generous upper bound for anything awaited; never a pause
