@@ -132,7 +132,10 @@ async def open_services(
             Retention(events=timedelta(days=settings.event_retention_days)),
         )
         configuration_cache = ConfigurationCache()
-        runner = Runner(lambda: MongoUnitOfWork(client, clock, configuration_cache), clock)
+        fingerprint_key = settings.fingerprint_key()
+        runner = Runner(
+            lambda: MongoUnitOfWork(client, clock, configuration_cache, fingerprint_key), clock
+        )
         register_follow_ups(runner)
         if settings.seed_demo:
             await seed_demo_if_empty(runner)

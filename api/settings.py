@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwks_url: str | None = None
+    # Keys the fingerprints idempotency records keep of each request (which may carry secure CAD
+    # values or card numbers); defaults to one derived from OMNIDESK_JWT_SECRET.
+    idempotency_secret: SecretStr | None = None
 
     allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
@@ -84,6 +89,18 @@ class Settings(BaseSettings):
         if self.jwks_url is not None and self.jwt_secret is None:
             return None
         return self.signing_secret()
+
+    def fingerprint_key(self) -> bytes:
+        """The HMAC key of idempotency fingerprints: configured, or derived from the HS256 secret
+        (configured, or the development one). Every instance on one database needs the same."""
+        if self.idempotency_secret is not None:
+            return self.idempotency_secret.get_secret_value().encode()
+        if self.jwt_secret is None and not self.is_development:
+            raise RuntimeError(
+                "OMNIDESK_IDEMPOTENCY_SECRET (or OMNIDESK_JWT_SECRET) is required in production"
+            )
+        signing = self.signing_secret().encode()
+        return hmac.new(signing, b"omnidesk idempotency fingerprints", hashlib.sha256).digest()
 
     def signing_secret(self) -> str:
         """The HS256 secret: configured, or in development one kept under ``data_dir`` so that

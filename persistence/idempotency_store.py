@@ -3,29 +3,56 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.errors import ValidationFailed
 from domain.ports import IdempotencyKey
+from domain.tasks.cad import SECURE_MASK
 from persistence.codec import decode_tagged, encode, encode_tagged
 from persistence.documents import IdempotencyDocument
 
 
-def _digest(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, default=str).encode()
 
 
 def record_id(key: IdempotencyKey) -> str:
-    return _digest([key.org_id, key.principal, key.operation, key.key])
+    return hashlib.sha256(
+        _canonical([key.org_id, key.principal, key.operation, key.key])
+    ).hexdigest()
+
+
+def without_secure_values(encoded: Any) -> Any:
+    """An encoded result with every secure CAD value masked, as the API shows it anyway: a task in
+    a result (``reportContact``, ``acceptOffer``) carries its CAD values, and only the task itself
+    may keep a secure one."""
+    if isinstance(encoded, dict):
+        if encoded.get("secure") is True and isinstance(encoded.get("value"), str):
+            return {**encoded, "value": SECURE_MASK}
+        return {name: without_secure_values(value) for name, value in encoded.items()}
+    if isinstance(encoded, list):
+        return [without_secure_values(value) for value in encoded]
+    return encoded
 
 
 class MongoIdempotencyStore:
-    def __init__(self, session: AsyncClientSession, now: datetime) -> None:
+    """The fingerprint of a request is an HMAC under a server secret, not a bare hash: a request
+    may carry a secure CAD value or a card number, and a low-entropy value could be found again
+    from a bare hash by trying them all."""
+
+    def __init__(self, session: AsyncClientSession, now: datetime, fingerprint_key: bytes) -> None:
         self._session = session
         self._now = now
+        self._fingerprint_key = fingerprint_key
+
+    def _fingerprint(self, command: object) -> str:
+        digest = hmac.new(self._fingerprint_key, _canonical(encode(command)), hashlib.sha256)
+        return digest.hexdigest()
 
     async def recall(self, key: IdempotencyKey, fingerprint: object) -> object | None:
         document = await IdempotencyDocument.find_one(
@@ -33,7 +60,7 @@ class MongoIdempotencyStore:
         )
         if document is None:
             return None
-        if document.fingerprint != _digest(encode(fingerprint)):
+        if not hmac.compare_digest(document.fingerprint, self._fingerprint(fingerprint)):
             raise ValidationFailed.single(
                 "idempotencyKey",
                 "reused",
@@ -46,7 +73,7 @@ class MongoIdempotencyStore:
         # and the retry finds this record through ``recall``.
         await IdempotencyDocument(
             id=record_id(key),
-            fingerprint=_digest(encode(fingerprint)),
-            result=encode_tagged(result),
+            fingerprint=self._fingerprint(fingerprint),
+            result=without_secure_values(encode_tagged(result)),
             created_at=self._now,
         ).insert(session=self._session)

@@ -39,11 +39,14 @@ class MongoUnitOfWork:
         client: AsyncMongoClient,
         clock: Clock,
         configuration_cache: ConfigurationCache | None = None,
+        fingerprint_key: bytes = b"",
     ) -> None:
         self._client = client
         self._clock = clock
         # Without the process's shared cache (tests of one unit of work), one of its own.
         self._configuration_cache = configuration_cache or ConfigurationCache()
+        # The server's key (Settings.fingerprint_key); empty only in tests of one unit of work.
+        self._fingerprint_key = fingerprint_key
         self._session: AsyncClientSession | None = None
         self._events: list[DomainEvent] = []
         self._deferred: list[object] = []
@@ -63,7 +66,7 @@ class MongoUnitOfWork:
         self.configuration = MongoConfigurationRepository(session, cached)
         self.policies = MongoPoliciesRepository(session, cached)
         self.agent_sessions = MongoAgentSessionRepository(session)
-        self.idempotency = MongoIdempotencyStore(session, now)
+        self.idempotency = MongoIdempotencyStore(session, now, self._fingerprint_key)
         self.timers = MongoTimerRepository(session)
         self.presence = MongoPresenceRepository(session)
         self.callbacks = MongoCallbackRepository(session)
