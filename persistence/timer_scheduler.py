@@ -129,7 +129,10 @@ class TimerScheduler:
                         break
                     self._start_firing(batch)
                 await self._warn_unhandled()
-                delay = await self._delay_until_next()
+                if len(self._firing) < self._concurrency:
+                    delay = await self._delay_until_next(set(self._firing.values()))
+                else:
+                    delay = self._poll_interval  # the end of a batch wakes the loop
             except Exception:
                 log.exception("timer scheduler pass failed; trying again")
                 delay = self._poll_interval
@@ -254,13 +257,17 @@ class TimerScheduler:
         if kinds:
             log.warning("due timers of kinds %s have no handler here; left for later", kinds)
 
-    async def _delay_until_next(self) -> float:
+    async def _delay_until_next(self, busy: set[str]) -> float:
         """Seconds until the next timer this instance handles can be claimed, at most the poll
-        interval; remembers that instant so the watcher wakes the loop only for a sooner timer."""
+        interval; remembers that instant so the watcher wakes the loop only for a sooner timer.
+        Timers of organizations with a batch in flight wait for its end, which wakes the loop."""
         now = self._clock.now()
         latest = now + timedelta(seconds=self._poll_interval)
+        query: dict[str, Any] = {"kind": {"$in": self._handlers.kinds}}
+        if busy:
+            query["org_id"] = {"$nin": sorted(busy)}
         row = await timer_collection().find_one(
-            {"kind": {"$in": self._handlers.kinds}},
+            query,
             {"lease_until": 1},
             sort=[("lease_until", ASCENDING)],
         )

@@ -19,6 +19,7 @@ from domain.usecases.runner import Runner
 from persistence.timer_scheduler import BATCH
 from persistence.unit_of_work import MongoUnitOfWork
 from tests.persistence.test_timers import (
+    WAIT,
     FakeClock,
     handlers,
     offer_deadline,
@@ -109,3 +110,37 @@ async def test_two_schedulers_racing_over_due_timers_of_four_organizations_fire_
     per_timer = await (await database["events"].aggregate(groups)).to_list()
     assert {row["_id"] for row in per_timer} == {timer.id for timer in due}
     assert {row["n"] for row in per_timer} == {1}
+
+
+async def test_the_running_scheduler_fires_a_burst_of_several_organizations_each_once(
+    runner: Runner, database: AsyncDatabase, clock: FakeClock
+) -> None:
+    orgs = [f"org-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    due = [offer_deadline(org, f"{org}-task-{n}", clock.now()) for org in orgs for n in range(30)]
+    recorded = Recorded()
+    all_fired = asyncio.Event()
+
+    async def counting(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
+        await recorded(timer, uow, clock)
+        if len({t.id for batch in recorded.by_unit.values() for t in batch}) == len(due):
+            all_fired.set()
+
+    timers = scheduler(runner, handlers(OFFER_DEADLINE=counting))
+    deletions = await database["timers"].watch([{"$match": {"operationType": "delete"}}])
+    await timers.start()
+    try:
+        # The poll interval is an hour: the change stream wakes the loop, ends of batches refill it.
+        await schedule(runner, *due)
+        async with asyncio.timeout(WAIT):
+            await all_fired.wait()
+            while await stored(database):  # the last batch commits after its last handler ran
+                await deletions.next()
+    finally:
+        await timers.stop()
+        await deletions.close()
+
+    assert all([await rings(database, timer.id) == 1 for timer in due])
+    batches = recorded.committed()
+    assert all(len({timer.org_id for timer in batch}) == 1 for batch in batches)
+    assert all(len(batch) <= BATCH for batch in batches)
+    assert len(batches) < len(due) / 4
