@@ -34,9 +34,14 @@ class OrganizationConfiguration:
         self._values: dict[object, Any] = {}
 
     async def get(self, key: object, load: Callable[[], Awaitable[Any]]) -> Any:
-        if key not in self._values:
-            self._values[key] = await load()
-        return self._values[key]
+        """What ``load`` gives, kept unless it found nothing: ids that name nothing come from
+        clients (a wrap-up code, a transfer destination) and would grow the cache without end."""
+        if key in self._values:
+            return self._values[key]
+        value = await load()
+        if value is not None:
+            self._values[key] = value
+        return value
 
 
 class ConfigurationCache:

@@ -10,7 +10,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
-from persistence.documents import DOCUMENT_MODELS, EventDocument, IdempotencyDocument
+from persistence.documents import (
+    DOCUMENT_MODELS,
+    AgentSessionDocument,
+    EventDocument,
+    IdempotencyDocument,
+)
 
 
 class DatabaseNotUsable(RuntimeError):
@@ -54,7 +59,21 @@ async def open_database(client: AsyncMongoClient, name: str, retention: Retentio
     await _ensure_ttl(
         database, IdempotencyDocument.Settings.name, "created_at", retention.idempotency
     )
+    await _drop_retired_indexes(database)
     return database
+
+
+# Indexes an earlier version created that a newer one replaced (Beanie only adds indexes):
+# each would otherwise be maintained on every write for nothing.
+_RETIRED_INDEXES = {AgentSessionDocument.Settings.name: ("routing",)}  # now routing_order
+
+
+async def _drop_retired_indexes(database: AsyncDatabase) -> None:
+    for collection, names in _RETIRED_INDEXES.items():
+        existing = await database[collection].index_information()
+        for name in names:
+            if name in existing:
+                await database[collection].drop_index(name)
 
 
 async def _ensure_ttl(database: AsyncDatabase, collection: str, field: str, ttl: timedelta) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.configuration.base import ConfigKind
 from domain.identity import Actor, Role
+from domain.streams import configuration_stream
 from domain.usecases.configuration import (
     CreateConfiguration,
     UpdatePolicies,
@@ -34,6 +35,7 @@ from persistence.documents import (
     ConfigurationDocument,
     EventDocument,
     PoliciesDocument,
+    StreamHeadDocument,
 )
 
 DEMO_ORG_ID = "demo"
@@ -99,9 +101,23 @@ async def seed_demo_if_empty(runner: Runner) -> bool:
 
 
 async def _delete_demo() -> None:
-    await ConfigurationDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})
-    await PoliciesDocument.get_pymongo_collection().delete_many({"_id": DEMO_ORG_ID})
+    configuration = ConfigurationDocument.get_pymongo_collection()
+    # The deletion moves the demo's configuration stream head in the same transaction, as every
+    # configuration change does: running servers cache configuration by that head.
+    async with configuration.database.client.start_session() as session:
+        await session.start_transaction()  # ending the session unfinished aborts it
+        await configuration.delete_many({"org_id": DEMO_ORG_ID}, session=session)
+        await PoliciesDocument.get_pymongo_collection().delete_many(
+            {"_id": DEMO_ORG_ID}, session=session
+        )
+        await StreamHeadDocument.get_pymongo_collection().update_one(
+            {"_id": configuration_stream(DEMO_ORG_ID)},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            session=session,
+        )
+        await session.commit_transaction()
     # Stream heads stay: sequence numbers never go back, so a subscriber resuming from before the
-    # reload is told to resync, and a server's configuration cache (keyed by the configuration
-    # stream's head) never mistakes the reloaded organization for the one it read.
+    # reload is told to resync, and a server's configuration cache never mistakes the reloaded
+    # organization for the one it read.
     await EventDocument.get_pymongo_collection().delete_many({"org_id": DEMO_ORG_ID})

@@ -24,18 +24,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
 from domain.timers import FireTimer, FireTimers, TimerAlreadyFired, fire_timer, fire_timers
 from domain.usecases.runner import Runner
+from persistence.timer_leases import TimerLeases
 from persistence.timers import Row, TimerHandlers, from_row, timer_collection
 
 log = logging.getLogger(__name__)
 
 _MIN_DELAY = 0.005  # seconds; a floor so that a clock disagreement can never make the loop spin
 _UNHANDLED_CHECK_EVERY = timedelta(minutes=1)
-BATCH = 16  # timers fired in one transaction at most
 
 
 class TimerScheduler:
@@ -59,12 +59,12 @@ class TimerScheduler:
         self._runner = runner
         self._clock = runner.clock
         self._handlers = handlers
-        self._lease = lease
-        self._retry_backoff = retry_backoff
-        self._max_backoff = max_backoff
         self._poll_interval = poll_interval
         self._concurrency = concurrency
         self.owner = owner or f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self._leases = TimerLeases(
+            self.owner, lease=lease, retry_backoff=retry_backoff, max_backoff=max_backoff
+        )
         self._wake = asyncio.Event()
         self._watching = asyncio.Event()
         self._planned: datetime | None = None  # when the loop will wake; None: at once
@@ -78,20 +78,28 @@ class TimerScheduler:
         fired = 0
         busy: set[str] = set()
         batches: set[asyncio.Task[int]] = set()
-        while True:
-            while len(batches) < self._concurrency:
-                batch = await self._claim_batch(busy)
-                if not batch:
+        try:
+            while True:
+                while len(batches) < self._concurrency:
+                    batch = await self._leases.claim_batch(
+                        self._handlers.kinds, busy, self._clock.now()
+                    )
+                    if not batch:
+                        break
+                    org_id = batch[0]["org_id"]
+                    busy.add(org_id)
+                    task = asyncio.create_task(self._fire(batch))
+                    task.add_done_callback(lambda _, org=org_id: busy.discard(org))
+                    batches.add(task)
+                if not batches:
                     break
-                org_id = batch[0]["org_id"]
-                busy.add(org_id)
-                task = asyncio.create_task(self._fire(batch))
-                task.add_done_callback(lambda _, org=org_id: busy.discard(org))
-                batches.add(task)
-            if not batches:
-                break
-            done, batches = await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
-            fired += sum(task.result() for task in done)
+                done, batches = await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
+                fired += sum(task.result() for task in done)
+        finally:
+            # Cancelled, or a batch failed: the others stop too (each hands its timers back).
+            for task in batches:
+                task.cancel()
+            await asyncio.gather(*batches, return_exceptions=True)
         await self._warn_unhandled()
         return fired
 
@@ -124,7 +132,9 @@ class TimerScheduler:
             self._planned = None
             try:
                 while len(self._firing) < self._concurrency:
-                    batch = await self._claim_batch(set(self._firing.values()))
+                    batch = await self._leases.claim_batch(
+                        self._handlers.kinds, set(self._firing.values()), self._clock.now()
+                    )
                     if not batch:
                         break
                     self._start_firing(batch)
@@ -149,49 +159,6 @@ class TimerScheduler:
 
         fire.add_done_callback(ended)
 
-    async def _claim_batch(self, busy: set[str]) -> list[Row]:
-        """The earliest due timer of an organization without a batch in flight, and the other due
-        timers of its organization and kind, each under this instance's lease."""
-        now = self._clock.now()
-        due: dict[str, Any] = {"due_at": {"$lte": now}, "lease_until": {"$lte": now}}
-        first = await self._claim({"kind": {"$in": self._handlers.kinds}, **due}, busy, now)
-        if first is None:
-            return []
-        same = {"org_id": first["org_id"], "kind": first["kind"], **due}
-        more = (
-            await timer_collection()
-            .find(same, {"_id": 1})
-            .sort("due_at", ASCENDING)
-            .limit(BATCH - 1)
-            .to_list()
-        )
-        if not more:
-            return [first]
-        ids = [row["_id"] for row in more]
-        token = uuid.uuid4().hex
-        await timer_collection().update_many(
-            {"_id": {"$in": ids}, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": now + self._lease, "owner": self.owner, "claim": token}},
-        )
-        claimed = (
-            await timer_collection()
-            .find({"_id": {"$in": ids}, "claim": token})
-            .sort("due_at", ASCENDING)
-            .to_list()
-        )
-        return [first, *claimed]
-
-    async def _claim(self, query: dict[str, Any], busy: set[str], now: datetime) -> Row | None:
-        if busy:
-            query = {**query, "org_id": {"$nin": sorted(busy)}}
-        row: Row | None = await timer_collection().find_one_and_update(
-            query,
-            {"$set": {"lease_until": now + self._lease, "owner": self.owner}},
-            sort=[("due_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-        return row
-
     async def _fire(self, batch: Sequence[Row]) -> int:
         timers = tuple(from_row(row) for row in batch)
         handler = self._handlers.get(timers[0].kind)
@@ -201,15 +168,20 @@ class TimerScheduler:
         try:
             return await self._runner.run(fire_timers, FireTimers(timers, handler))
         except asyncio.CancelledError:
-            with contextlib.suppress(PyMongoError):
-                for row in batch:
-                    await self._release(row, failed=False)
+            await self._leases.hand_back(batch, self._clock.now())
             raise
         except Exception:
             # One timer's handler failed and took the batch with it: fire each on its own, so
             # only that one backs off.
             log.warning("a batch of %d timers failed; firing them one by one", len(batch))
-            return sum([await self._fire_one(row) for row in batch])
+        fired = 0
+        for index, row in enumerate(batch):
+            try:
+                fired += await self._fire_one(row)  # hands its own timer back if cancelled
+            except asyncio.CancelledError:
+                await self._leases.hand_back(batch[index + 1 :], self._clock.now())
+                raise
+        return fired
 
     async def _fire_one(self, row: Row) -> int:
         timer = from_row(row)
@@ -221,27 +193,15 @@ class TimerScheduler:
             log.debug("timer %s fired elsewhere or was cancelled meanwhile", timer.id)
             return 0
         except asyncio.CancelledError:
-            # Shutting down: hand the timer to another instance now rather than at lease expiry.
-            with contextlib.suppress(PyMongoError):
-                await self._release(row, failed=False)
+            await self._leases.hand_back([row], self._clock.now())
             raise
         except Exception:
             log.exception(
                 "timer %s failed (attempt %d); it will be retried", timer.id, 1 + row["attempts"]
             )
-            await self._release(row, failed=True)
+            await self._leases.release(row, failed=True, now=self._clock.now())
             return 0
         return 1
-
-    async def _release(self, row: Row, *, failed: bool) -> None:
-        attempts = row["attempts"] + 1 if failed else row["attempts"]
-        backoff = min(self._retry_backoff * 2 ** min(attempts - 1, 30), self._max_backoff)
-        retry_at = self._clock.now() + (backoff if failed else timedelta(0))
-        await timer_collection().update_one(
-            # Only our own claim: if the lease ran out and another instance took it, leave it be.
-            {"_id": row["_id"], "owner": self.owner, "lease_until": row["lease_until"]},
-            {"$set": {"lease_until": retry_at, "owner": None, "attempts": attempts}},
-        )
 
     async def _warn_unhandled(self) -> None:
         """Due timers of kinds this instance has no handler for stay stored for an instance that has

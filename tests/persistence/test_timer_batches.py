@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from domain.ports import Clock, UnitOfWork
 from domain.timers import Timer
 from domain.usecases.runner import Runner
-from persistence.timer_scheduler import BATCH
+from persistence.timer_leases import BATCH
 from persistence.unit_of_work import MongoUnitOfWork
 from tests.persistence.test_timers import (
     WAIT,
@@ -144,3 +144,27 @@ async def test_the_running_scheduler_fires_a_burst_of_several_organizations_each
     assert all(len({timer.org_id for timer in batch}) == 1 for batch in batches)
     assert all(len(batch) <= BATCH for batch in batches)
     assert len(batches) < len(due) / 4
+
+
+async def test_a_batch_stopped_while_firing_hands_every_timer_back_at_once(
+    runner: Runner, database: AsyncDatabase, clock: FakeClock, org_id: str
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def blocking(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
+        entered.set()
+        await release.wait()
+
+    due = [offer_deadline(org_id, f"{org_id}-task-{n}", clock.now()) for n in range(3)]
+    await schedule(runner, *due)
+    timers = scheduler(runner, handlers(OFFER_DEADLINE=blocking))
+    await timers.start()
+    try:
+        async with asyncio.timeout(WAIT):
+            await entered.wait()
+    finally:
+        await timers.stop()
+
+    rows = await stored(database)  # none left leased to a scheduler that is gone
+    assert [(row["owner"], row["lease_until"]) for row in rows] == [(None, clock.now())] * 3
+    assert await scheduler(runner, handlers(OFFER_DEADLINE=ring)).run_due() == 3
