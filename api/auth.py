@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +17,11 @@ from domain.identity import Principal, Role
 _ASYMMETRIC = ["RS256", "ES256"]
 _JWKS_LIFESPAN = 300.0  # seconds a fetched key set is trusted before it is fetched again
 _JWKS_TIMEOUT = 5.0  # seconds; a request waits this long at most for an unreachable provider
+# A desktop sends the same token with every request; checking its signature each time was a few
+# percent of the server's work per routed contact. A verified token is trusted again for this
+# long (never past its expiry) - no longer than a key the provider withdrew stays in the key set.
+_VERIFIED_FOR = 60.0
+_VERIFIED_MAX = 10_000  # tokens remembered at most (least recently used forgotten first)
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +51,28 @@ class TokenVerifier:
         )
         self._issuer = issuer
         self._audience = audience
+        self._verified: OrderedDict[str, tuple[Principal, datetime | None, float]] = OrderedDict()
 
     async def verify(self, token: str) -> tuple[Principal, datetime | None]:
         """The principal and the token's expiry; raises ``AuthenticationFailed``."""
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expiry, trusted_until = known
+            if now < trusted_until:
+                self._verified.move_to_end(token)
+                return principal, expiry
+            del self._verified[token]
+        principal, expiry = await self._check(token)
+        trusted_until = now + _VERIFIED_FOR
+        if expiry is not None:
+            trusted_until = min(trusted_until, expiry.timestamp())
+        self._verified[token] = (principal, expiry, trusted_until)
+        while len(self._verified) > _VERIFIED_MAX:
+            self._verified.popitem(last=False)
+        return principal, expiry
+
+    async def _check(self, token: str) -> tuple[Principal, datetime | None]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -39,6 +40,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from pymongo import AsyncMongoClient  # noqa: E402
 
+from api.garbage_collection import THRESHOLDS  # noqa: E402
 from bench.foundation import (  # noqa: E402
     floor_transaction,
     floor_websocket,
@@ -289,6 +291,9 @@ def main() -> int:
     }
     with running_stack(log, workers=args.workers) as (mongo, server):
         work = measure(server, mongo, args, report)
+        gc.set_threshold(
+            *THRESHOLDS
+        )  # the server's (api/garbage_collection.py), for the same reason
         if uvloop is not None:
             uvloop.run(work)
         else:
