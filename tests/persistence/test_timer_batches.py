@@ -20,7 +20,9 @@ from persistence.timer_leases import BATCH
 from persistence.unit_of_work import MongoUnitOfWork
 from tests.persistence.test_timers import (
     WAIT,
+    Blocking,
     FakeClock,
+    each_rang_once,
     handlers,
     offer_deadline,
     ring,
@@ -106,10 +108,7 @@ async def test_two_schedulers_racing_over_due_timers_of_four_organizations_fire_
 
     assert sum(fired) == 200
     assert await stored(database) == []
-    groups = [{"$group": {"_id": "$payload.timer_id", "n": {"$sum": 1}}}]
-    per_timer = await (await database["events"].aggregate(groups)).to_list()
-    assert {row["_id"] for row in per_timer} == {timer.id for timer in due}
-    assert {row["n"] for row in per_timer} == {1}
+    await each_rang_once(database, due)
 
 
 async def test_the_running_scheduler_fires_a_burst_of_several_organizations_each_once(
@@ -149,19 +148,14 @@ async def test_the_running_scheduler_fires_a_burst_of_several_organizations_each
 async def test_a_batch_stopped_while_firing_hands_every_timer_back_at_once(
     runner: Runner, database: AsyncDatabase, clock: FakeClock, org_id: str
 ) -> None:
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def blocking(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
-        entered.set()
-        await release.wait()
-
+    blocking = Blocking()
     due = [offer_deadline(org_id, f"{org_id}-task-{n}", clock.now()) for n in range(3)]
     await schedule(runner, *due)
     timers = scheduler(runner, handlers(OFFER_DEADLINE=blocking))
     await timers.start()
     try:
         async with asyncio.timeout(WAIT):
-            await entered.wait()
+            await blocking.entered.wait()
     finally:
         await timers.stop()
 

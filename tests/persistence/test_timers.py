@@ -70,6 +70,17 @@ async def ring(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
     )
 
 
+class Blocking:
+    """Starts firing, says so, and never finishes: the scheduler is stopped mid-fire."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+
+    async def __call__(self, timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
+        self.entered.set()
+        await asyncio.Event().wait()
+
+
 class FailingFirst:
     """Schedules a follow-up timer and rings, then fails - the first ``failures`` times."""
 
@@ -147,6 +158,14 @@ async def rings(database: AsyncDatabase, timer_id: str | None = None) -> int:
     if timer_id is not None:
         query["payload.timer_id"] = timer_id
     return await database["events"].count_documents(query)
+
+
+async def each_rang_once(database: AsyncDatabase, timers: list[Timer]) -> None:
+    """Every one of ``timers`` left exactly one ``TimerRang``, and nothing else rang."""
+    groups = [{"$group": {"_id": "$payload.timer_id", "n": {"$sum": 1}}}]
+    per_timer = await (await database["events"].aggregate(groups)).to_list()
+    assert {row["_id"] for row in per_timer} == {timer.id for timer in timers}
+    assert {row["n"] for row in per_timer} == {1}
 
 
 def test_a_timer_id_is_derived_from_kind_target_and_version() -> None:
@@ -256,10 +275,7 @@ async def test_two_schedulers_racing_over_200_due_timers_fire_each_exactly_once(
 
     assert sum(fired) == 200
     assert await stored(database) == []
-    groups = [{"$group": {"_id": "$payload.timer_id", "n": {"$sum": 1}}}]
-    per_timer = await (await database["events"].aggregate(groups)).to_list()
-    assert {row["_id"] for row in per_timer} == {timer.id for timer in due}
-    assert {row["n"] for row in per_timer} == {1}
+    await each_rang_once(database, due)
 
 
 async def test_a_timer_survives_a_restart_and_fires(
@@ -374,19 +390,14 @@ async def test_a_kind_without_a_handler_is_logged_and_left_for_an_instance_that_
 async def test_the_running_scheduler_is_woken_by_a_new_timer_and_hands_it_back_when_stopped(
     runner: Runner, database: AsyncDatabase, clock: FakeClock, org_id: str
 ) -> None:
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def blocking(timer: Timer, uow: UnitOfWork, clock: Clock) -> None:
-        entered.set()
-        await release.wait()
-
+    blocking = Blocking()
     timers = scheduler(runner, handlers(OFFER_DEADLINE=blocking))
     await timers.start()
     try:
         # The poll interval is an hour: only the change stream on timers can wake the loop.
         await schedule(runner, offer_deadline(org_id, "task-1", clock.now()))
         async with asyncio.timeout(WAIT):
-            await entered.wait()
+            await blocking.entered.wait()
     finally:
         await timers.stop()
 
