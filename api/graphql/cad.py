@@ -24,7 +24,7 @@ from api.graphql.errors import (
     to_error,
 )
 from api.graphql.events import ResyncRequired, stream_events
-from api.graphql.idempotency import idempotency_key
+from api.graphql.idempotency import KEY_HELP, idempotency_key
 from api.graphql.permissions import IsAgent, IsIntegration
 from api.graphql.tasks import Task, may_see
 from domain.errors import DomainError, ErrorCode
@@ -32,7 +32,6 @@ from domain.streams import cad_conflicts_stream
 from domain.tasks.cad import CadEdit
 from domain.usecases import cad as usecases
 
-_KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
 _SAVE_HELP = (
     "Save CAD variables of a task you are on (primary, consulted or conference agent), each "
     "against the `version` you read (`expectedVersion`; 0 when it had no value). Per variable: "
@@ -68,7 +67,7 @@ class CadSaveValueInput:
 class SaveCadVariablesInput:
     task_id: strawberry.ID
     values: list[CadSaveValueInput]
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
@@ -81,7 +80,7 @@ class CadUpdateValueInput:
 class UpdateCadVariablesInput:
     task_id: strawberry.ID
     values: list[CadUpdateValueInput]
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input

@@ -11,14 +11,10 @@ from strawberry.types.field import StrawberryField
 from api.graphql.call_types import CallPartyType, DestinationKindType  # noqa: F401 - enums
 from api.graphql.context import Info
 from api.graphql.errors import (
-    ForbiddenError,
-    InvalidStateError,
-    NotFoundError,
-    RejectedError,
-    ValidationError,
+    TASK_ERRORS,
     to_error,
 )
-from api.graphql.idempotency import idempotency_key
+from api.graphql.idempotency import KEY_HELP, idempotency_key
 from api.graphql.permissions import IsAgent, IsIntegration, IsSupervisorOrAdmin
 from api.graphql.tasks import Task
 from domain.errors import DomainError
@@ -26,9 +22,6 @@ from domain.identity import Principal
 from domain.tasks.call import CallParty
 from domain.tasks.consults import DestinationKind
 from domain.usecases import calls, consults, transfers, wrap_up
-
-_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
-_KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
 
 
 @strawberry.input(description="An agent, a queue, an entry point or a dial number, by id.")
@@ -40,21 +33,21 @@ class DestinationInput:
 @strawberry.input
 class TaskInput:
     task_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
 class CallPartyInput:
     task_id: strawberry.ID
     party: CallParty = CallParty.CUSTOMER
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
 class ConsultCallInput:
     task_id: strawberry.ID
     destination: DestinationInput
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
@@ -63,7 +56,7 @@ class TransferCallInput:
     destination: DestinationInput | None = strawberry.field(
         default=None, description="Omit to hand the call to the connected consult's party."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
@@ -72,7 +65,7 @@ class SubmitWrapUpInput:
     wrap_up_code_ids: list[strawberry.ID] = strawberry.field(
         description="Exactly one for a call; one or more for digital work."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @dataclass(frozen=True)
@@ -239,7 +232,7 @@ def _field(move: _Move) -> StrawberryField:
         type(f"{noun}Success", (), {"__annotations__": {"task": Task}}),
         description="The task as the move left it.",
     )
-    result = Annotated[Union[(success, *_ERRORS)], strawberry.union(f"{noun}Result")]
+    result = Annotated[Union[(success, *TASK_ERRORS)], strawberry.union(f"{noun}Result")]
     input_type = move.input_type
 
     async def resolve(info: Info, input: input_type) -> result:  # type: ignore[valid-type]

@@ -13,14 +13,10 @@ from strawberry.types.field import StrawberryField
 from api.graphql.calls import DestinationInput, TaskInput
 from api.graphql.context import Info
 from api.graphql.errors import (
-    ForbiddenError,
-    InvalidStateError,
-    NotFoundError,
-    RejectedError,
-    ValidationError,
+    TASK_ERRORS,
     to_error,
 )
-from api.graphql.idempotency import idempotency_key
+from api.graphql.idempotency import KEY_HELP, idempotency_key
 from api.graphql.messages import Message
 from api.graphql.permissions import IsAgent, IsIntegration
 from api.graphql.tasks import Task
@@ -30,10 +26,8 @@ from domain.messaging.message import Attachment, MessageDraft
 from domain.messaging.pci import DROPPED_MESSAGE
 from domain.usecases import chat, chat_conference, chat_transfers, deliveries
 
-_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
 # Not ``message``: every ``Error`` of the result union has a ``message: String!``.
 MESSAGE = "conversation_message"
-_KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
 
 
 @strawberry.input(description="A file sent with a message; its host serves the content at `url`.")
@@ -58,7 +52,7 @@ class SendMessageInput:
         default=None,
         description="The predefined response the text started from (edited or not), for reports.",
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
@@ -66,20 +60,20 @@ class ReportCustomerMessageInput:
     task_id: strawberry.ID
     text: str = ""
     attachments: list[AttachmentInput] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
 class MessageInput:
     message_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
 class ReportDeliveryFailureInput:
     message_id: strawberry.ID
     error: str = strawberry.field(description="Why; shown to the agent on the message.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
@@ -88,14 +82,14 @@ class TransferConversationInput:
     destination: DestinationInput = strawberry.field(
         description="A QUEUE of the conversation's channel, or an AGENT."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.input
 class RequestChatConferenceInput:
     task_id: strawberry.ID
     agent_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 def _draft(data: Any, *, html: bool) -> MessageDraft:
@@ -231,7 +225,7 @@ def _field(mutation: _Mutation) -> StrawberryField:
         type(f"{noun}Success", (), {"__annotations__": {mutation.payload: carried}}),
         description="The message or task after the change.",
     )
-    result = Annotated[Union[(success, *_ERRORS)], strawberry.union(f"{noun}Result")]
+    result = Annotated[Union[(success, *TASK_ERRORS)], strawberry.union(f"{noun}Result")]
     input_type = mutation.input_type
 
     async def resolve(info: Info, input: input_type) -> result:  # type: ignore[valid-type]

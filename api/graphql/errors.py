@@ -69,6 +69,10 @@ class RejectedError(Error):
     pass
 
 
+# What a command on a task or conversation can be refused with, in the order results list them.
+TASK_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
+
+
 def to_error(error: DomainError) -> Error:
     code = ErrorCode(error.code)
     if isinstance(error, ValidationFailed):

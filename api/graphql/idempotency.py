@@ -7,6 +7,8 @@ from domain.identity import Principal
 from domain.ports import IdempotencyKey
 
 MAX_KEY_LENGTH = 200
+# The description of every mutation input's ``idempotencyKey``.
+KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
 
 
 def idempotency_key(principal: Principal, operation: str, key: str | None) -> IdempotencyKey | None:

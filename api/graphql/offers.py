@@ -10,13 +10,7 @@ import strawberry
 from api.graphql.call_types import ConsultRequester, requester_of
 from api.graphql.callback_types import CallbackType
 from api.graphql.context import Info
-from api.graphql.errors import (
-    ForbiddenError,
-    InvalidStateError,
-    NotFoundError,
-    RejectedError,
-    ValidationError,
-)
+from api.graphql.errors import TASK_ERRORS
 from api.graphql.events import Cause, Event, ResyncRequired, event_fields, stream_events
 from api.graphql.mutations import outcome
 from api.graphql.permissions import IsAgent
@@ -203,11 +197,8 @@ class RequestContactSuccess:
     offer: Offer
 
 
-_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
-
-
 def _result(name: str, success: Any) -> Any:
-    return Annotated[Union[(success, *_ERRORS)], strawberry.union(name)]
+    return Annotated[Union[(success, *TASK_ERRORS)], strawberry.union(name)]
 
 
 AcceptOfferResult = _result("AcceptOfferResult", AcceptOfferSuccess)

@@ -8,13 +8,10 @@ import strawberry
 from api.graphql.chat import AttachmentInput
 from api.graphql.context import Info
 from api.graphql.errors import (
-    ForbiddenError,
-    InvalidStateError,
-    NotFoundError,
-    RejectedError,
-    ValidationError,
+    TASK_ERRORS,
     to_error,
 )
+from api.graphql.idempotency import KEY_HELP
 from api.graphql.messages import Message
 from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsAgent, IsIntegration
@@ -25,9 +22,6 @@ from domain.identity import Principal
 from domain.messaging.message import Attachment
 from domain.messaging.pci import DROPPED_MESSAGE
 from domain.usecases import outbound, replies
-
-_KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
-_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
 
 
 @strawberry.input(description="A value for one `{{placeholder}}` of a message template.")
@@ -79,7 +73,7 @@ class StartOutboundConversationInput:
     html: str | None = None
     template_id: strawberry.ID | None = None
     placeholders: list[PlaceholderInput] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
     def message(self) -> outbound.OutboundMessage:
         return OutboundMessageInput(
@@ -104,7 +98,7 @@ class ReportCustomerReplyInput:
     customer_name: str | None = strawberry.field(
         default=None, description="For a new contact, when no earlier conversation named them."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.type(
@@ -127,11 +121,11 @@ class ReportCustomerReplySuccess:
 
 
 StartOutboundConversationResult = Annotated[
-    Union[(StartOutboundConversationSuccess, *_ERRORS)],
+    Union[(StartOutboundConversationSuccess, *TASK_ERRORS)],
     strawberry.union("StartOutboundConversationResult"),
 ]
 ReportCustomerReplyResult = Annotated[
-    Union[(ReportCustomerReplySuccess, *_ERRORS)],
+    Union[(ReportCustomerReplySuccess, *TASK_ERRORS)],
     strawberry.union("ReportCustomerReplyResult"),
 ]
 

@@ -8,13 +8,10 @@ import strawberry
 
 from api.graphql.context import Info
 from api.graphql.errors import (
-    ForbiddenError,
-    InvalidStateError,
-    NotFoundError,
-    RejectedError,
-    ValidationError,
+    TASK_ERRORS,
     to_error,
 )
+from api.graphql.idempotency import KEY_HELP
 from api.graphql.messages import Message
 from api.graphql.mutations import id_for_retry, run_use_case
 from api.graphql.permissions import IsAgent, IsAuthenticated
@@ -29,8 +26,6 @@ from domain.tasks import task as tasks
 from domain.usecases import elevation, history
 
 SessionStatusType = strawberry.enum(SessionStatus, name="SessionStatus")
-_KEY_HELP = "Repeat with the same key within 24 h: the first result, nothing done twice."
-_ERRORS = (ValidationError, InvalidStateError, NotFoundError, ForbiddenError, RejectedError)
 
 
 @strawberry.input(description="Elevate to email: To, Subject and a body are required.")
@@ -71,7 +66,7 @@ class NewInteractionInput:
     email: EmailTargetInput | None = None
     voice: CallTargetInput | None = None
     sms: SmsTargetInput | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
     def target(self, principal: Principal, operation: str) -> elevation.NewInteraction:
         email, voice, sms = self.email, self.voice, self.sms
@@ -97,7 +92,7 @@ class NewInteractionInput:
 @strawberry.input
 class ResumeContactInput:
     task_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_HELP)
 
 
 @strawberry.type(description="The new interaction, in the elevated contact's session.")
@@ -120,13 +115,13 @@ class ResumeContactSuccess:
 
 
 ElevateContactResult = Annotated[
-    Union[(ElevateContactSuccess, *_ERRORS)], strawberry.union("ElevateContactResult")
+    Union[(ElevateContactSuccess, *TASK_ERRORS)], strawberry.union("ElevateContactResult")
 ]
 StartNewContactResult = Annotated[
-    Union[(StartNewContactSuccess, *_ERRORS)], strawberry.union("StartNewContactResult")
+    Union[(StartNewContactSuccess, *TASK_ERRORS)], strawberry.union("StartNewContactResult")
 ]
 ResumeContactResult = Annotated[
-    Union[(ResumeContactSuccess, *_ERRORS)], strawberry.union("ResumeContactResult")
+    Union[(ResumeContactSuccess, *TASK_ERRORS)], strawberry.union("ResumeContactResult")
 ]
 
 
